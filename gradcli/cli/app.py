@@ -1,0 +1,146 @@
+"""The Typer app and the one place that prints errors and chooses exit codes.
+
+Commands live one per module (`gradcli/cli/<command>.py`); each builds a problem, hands a
+callable to `execute`, and returns. Only this module exits. Importing it (and the command
+modules) must stay cheap: `gradcli --help`, `--version` and `list` never import SymPy or torch.
+
+Help is Click's plain formatter (`rich_markup_mode=None`): Rich help costs ~65 ms more per
+`--help` than importing Typer itself, and the help text has nothing that needs colour.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, NoReturn
+
+import typer
+
+from gradcli import __version__
+from gradcli.errors import InputError
+
+if TYPE_CHECKING:
+    from gradcli.results import Outcome
+
+DEFAULT_SEED = 0
+
+
+class Format(str, Enum):
+    rich = "rich"
+    plain = "plain"
+    json = "json"
+    latex = "latex"
+    markdown = "markdown"
+
+
+FormatOption = typer.Option(None, "--format", "-f", help="Output format [default: rich on a terminal, plain when piped].")
+SeedOption = typer.Option(DEFAULT_SEED, "--seed", help="Seed for every random choice; always printed.")
+DebugOption = typer.Option(False, "--debug", help="Show tracebacks of internal errors (for bug reports).")
+
+
+@dataclass(frozen=True)
+class Options:
+    fmt: Format | None
+    seed: int
+    debug: bool
+
+
+app = typer.Typer(
+    name="gradcli",
+    help="Derive gradients symbolically, show every step, and prove each answer numerically.",
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gradcli {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Derive gradients symbolically, show every step, and prove each answer numerically."""
+
+
+def _choose_format(fmt: Format | None) -> str:
+    if fmt is not None:
+        return fmt.value
+    return "rich" if sys.stdout.isatty() else "plain"
+
+
+def _report_input_error(err: InputError, fmt: str) -> None:
+    if fmt == "json":
+        import json
+
+        sys.stdout.write(json.dumps(err.to_json(), indent=2, ensure_ascii=False) + "\n")
+    from gradcli.render.plain import escape
+
+    for e in err.all():
+        typer.echo(f"error: {escape(e.one_line())}", err=True)
+
+
+def _quiet_broken_pipe() -> NoReturn:
+    """The reader went away (`gradcli check problems/ | head -1`): exit without noise."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+    raise SystemExit(0)
+
+
+def execute(options: Options, work: Callable[[], list[Outcome]]) -> NoReturn:
+    """Run one command's work, render its results, and exit with the SPEC's code."""
+    fmt = _choose_format(options.fmt)
+    try:
+        results = work()
+        from gradcli.render import render
+
+        color = "NO_COLOR" not in os.environ
+        render(results, fmt, sys.stdout, color=color)
+        sys.stdout.flush()
+    except InputError as err:
+        _report_input_error(err, fmt)
+        raise typer.Exit(2) from None
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        if options.debug:
+            raise
+        typer.echo(f"internal error: {type(exc).__name__}: {exc}. This is a bug in gradcli; "
+                   "please report it with the output of the same command run with --debug.",
+                   err=True)
+        raise typer.Exit(3) from None
+    raise typer.Exit(0 if all(r.passed for r in results) else 1)
+
+
+def _register_commands() -> None:
+    # Command modules are light: they declare options and defer heavy imports to run time.
+    from gradcli.cli import catalog, check, derive, exercise, pool, schema, vanish  # noqa: F401
+
+
+def main() -> None:
+    _register_commands()
+    try:
+        app()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        raise SystemExit(130) from None

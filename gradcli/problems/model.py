@@ -1,0 +1,112 @@
+"""The problem model: one frozen dataclass per `kind` of the SPEC's problem files.
+
+A YAML file and a command line build the same objects (`problems/validate.py` from a file,
+`cli/<command>.py` from options), so every command has a file form and vice versa.
+Expressions stay as text here; solvers parse them, and `locate` lets them point an error
+back at the file, line and column the text came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gradcli.errors import InputError
+
+Grid = tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a problem came from, and where each of its values sits in that file.
+
+    `positions` maps a dotted key (`forward.z`, `claims.W`, `function`) to the 1-based
+    (line, column) of the start of its value.
+    """
+
+    file: str | None = None
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, key: str, err: InputError) -> InputError:
+        line, column = self.positions.get(key, (None, None))
+        if self.file is None and line is None:
+            return err
+        return err.at(file=self.file, line=line, column=column)
+
+
+@dataclass(frozen=True)
+class Problem:
+    name: str = ""
+    description: str = ""
+    source: str = ""
+    origin: Origin = field(default_factory=Origin)
+
+    kind = "problem"
+
+    def locate(self, key: str, err: InputError) -> InputError:
+        return self.origin.locate(key, err)
+
+
+@dataclass(frozen=True)
+class DerivativeProblem(Problem):
+    function: str = "x"  # a catalog name or an expression
+    wrt: str | None = None  # None: the expression's only variable (or x)
+    at: tuple[float, ...] = ()
+    claim: str | None = None
+    steps: bool = True
+    check: bool = True
+
+    kind = "derivative"
+
+
+@dataclass(frozen=True)
+class NetworkProblem(Problem):
+    dims: dict[str, int] = field(default_factory=dict)
+    given: dict[str, tuple[str | int, ...]] = field(default_factory=dict)  # name -> shape
+    forward: tuple[tuple[str, str], ...] = ()  # (name, expression), in order
+    loss: tuple[str, str] = ("L", "0")
+    wrt: tuple[str, ...] = ()
+    claims: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+    kind = "network"
+
+
+@dataclass(frozen=True)
+class PoolingProblem(Problem):
+    input: Grid = ()
+    mode: str = "avg"  # avg | max
+    kernel: int = 2
+    stride: int | None = None  # None: the kernel size, as in torch
+    padding: int = 0
+    count_include_pad: bool = True  # torch's default for avg_pool2d
+    upstream: Grid | None = None
+    claim: Grid | None = None
+
+    kind = "pooling"
+
+
+@dataclass(frozen=True)
+class VanishingProblem(Problem):
+    activations: tuple[str, ...] = ("sigmoid", "tanh", "relu", "gelu")
+    depth: int = 20
+    width: int = 64
+    init: str = "default"  # default | xavier | he
+    batch: int = 16
+    seed: int | None = None
+    plot: str | None = None
+
+    kind = "vanishing"
+
+
+@dataclass(frozen=True)
+class ImplementationProblem(Problem):
+    function: str = ""
+    inputs: dict[str, tuple[str | int, ...]] = field(default_factory=dict)
+    reference: str = ""
+    forbid: tuple[str, ...] = ()
+    one_line: bool = False
+    solution: str | None = None
+    notes: tuple[str, ...] = ()
+
+    kind = "implementation"
