@@ -130,13 +130,13 @@ def execute(options: Options, work: Callable[[], list[Outcome]]) -> NoReturn:
     raise typer.Exit(0 if all(r.passed for r in results) else 1)
 
 
-def _register_commands() -> None:
+def register_commands() -> None:
     # Command modules are light: they declare options and defer heavy imports to run time.
     from gradcli.cli import catalog, check, derive, exercise, pool, schema, vanish  # noqa: F401
 
 
 def main() -> None:
-    _register_commands()
+    register_commands()
     try:
         app()
     except BrokenPipeError:
