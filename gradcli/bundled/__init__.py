@@ -1,0 +1,1 @@
+"""Package data: the problem files shipped with gradcli (see `gradcli.problems.bundled`)."""
