@@ -43,7 +43,11 @@ def _grid(block: Grid) -> list[str]:
 
 def _bars(block: Bars) -> list[str]:
     rows = [(label, f"{value:.3e}") for label, value in zip(block.labels, block.values, strict=True)]
-    return [escape(block.title), *_table(("", "value"), rows)] if block.title else _table(("", "value"), rows)
+    columns: tuple[str, ...] = ("", "value")
+    if len(block.series) == len(block.values) and block.series:  # several series: name each row's
+        columns = ("", *columns)
+        rows = [(s, *r) for s, r in zip(block.series, rows, strict=True)]
+    return [escape(block.title), *_table(columns, rows)] if block.title else _table(columns, rows)
 
 
 def lines(block: Block) -> list[str]:
