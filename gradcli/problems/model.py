@@ -106,7 +106,12 @@ class ImplementationProblem(Problem):
     reference: str = ""
     forbid: tuple[str, ...] = ()
     one_line: bool = False
-    solution: str | None = None
+    solution: str | None = None  # path to the user's Python file: the only code gradcli runs
     notes: tuple[str, ...] = ()
+    # `exercise` options (not problem-file keys): limits for the solution's child process, and
+    # whether to print (and check) gradcli's own reference solution.
+    timeout: float = 5.0  # seconds per step (loading the file, each case)
+    memory_mb: int = 1024  # address space the solution may add on top of torch
+    show_solution: bool = False
 
     kind = "implementation"
