@@ -1,0 +1,128 @@
+"""Every output format on one fixed document that holds every kind of block.
+
+The document includes hostile user text (Rich markup, an ANSI escape, LaTeX commands, a `|`)
+because block text comes from problem files: no format may interpret it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from gradcli.render import rich as rich_format
+from gradcli.render.blocks import Bars, Formula, Grid, Heading, Table, Text
+
+BLOCKS = [
+    Heading("Q3 [bold]net[/bold] \x1b[31m", 1),
+    Text("Given x: n×1, W: n×n."),
+    Text("all checks passed", "good"),
+    Formula("dL/dW", "((y - t)*y*(1 - y)) @ x.T", pretty="((y − t) ⊙ y ⊙ (1 − y)) xᵀ",
+            latex=r"\left((y - t) \odot y \odot (1 - y)\right) x^{\top}",
+            latex_label=r"\frac{\partial L}{\partial W}", note="n×n"),
+    Formula("", "x*sigmoid(x)"),
+    Heading("Checks", 2),
+    Table(("what", "max rel error", "verdict"),
+          (("dL/dW | autograd", "1.2e-16", "PASS"), ("b_1", "3e-2", "FAIL")),
+          title="checks", tones=("good", "bad")),
+    Grid("grad input", (("g11/4", "g11/4"), ("g21/4", "0")), groups=((0, 0), (1, None)),
+         latex_cells=((r"\frac{g_{11}}{4}", r"\frac{g_{11}}{4}"), (r"\frac{g_{21}}{4}", "0")),
+         marks=((False, True), (False, False))),
+    Bars("gradient norm by layer", ("layer 1", "layer 2", "layer 3"), (0.25, 1.5e-4, 0.0),
+         series=("sigmoid", "sigmoid", "tanh")),
+]
+
+ANSI = re.compile(r"\x1b\[")
+
+
+def rich(blocks=BLOCKS, *, color=False, width=60, force_terminal=None) -> str:
+    out = io.StringIO()
+    rich_format.write(blocks, out, color=color, width=width, force_terminal=force_terminal)
+    return out.getvalue()
+
+
+# --- rich -------------------------------------------------------------------------------------
+
+RICH_60 = """\
+Q3 [bold]net[/bold] \\x1b[31m ───────────────────────────────
+Given x: n×1, W: n×n.
+all checks passed
+dL/dW = ((y − t) ⊙ y ⊙ (1 − y)) xᵀ    n×n
+x*sigmoid(x)
+
+Checks
+checks
+ what               max rel error   verdict
+────────────────────────────────────────────
+ dL/dW | autograd   1.2e-16         PASS
+ b_1                3e-2            FAIL
+grad input
+┌───────┬───────┐
+│ g11/4 │ g11/4*│
+│ g21/4 │     0 │
+└───────┴───────┘
+* marks a wrong cell
+gradient norm by layer
+ sigmoid  layer 1  █████████████████████████  2.50e-01
+ sigmoid  layer 2  █                          1.50e-04
+ tanh     layer 3                                    0
+log10 scale, 1e-4 to 1e0
+"""
+
+
+def test_rich_without_colour_prints_the_whole_document_at_a_pinned_width():
+    # Rich pads tables to their width with spaces; trailing spaces are not part of the contract.
+    assert "".join(line.rstrip() + "\n" for line in rich().splitlines()) == RICH_60
+
+
+def test_rich_without_colour_writes_no_escape_codes_even_on_a_terminal():
+    assert not ANSI.search(rich(force_terminal=True))
+
+
+def test_rich_never_interprets_user_text_as_markup():
+    out = rich(color=True, force_terminal=True)
+    assert "[bold]net[/bold]" in out
+    assert "\\x1b[31m" in out  # the user's escape is shown, not obeyed
+    assert "\x1b[31m\n" not in out
+
+
+def test_rich_keeps_lines_within_the_pinned_width():
+    for width in (40, 60, 100):
+        assert max(len(line) for line in rich(width=width).splitlines()) <= width
+
+
+def test_rich_wraps_a_long_title_instead_of_cutting_it():
+    out = rich([Heading("a problem title far too long to fit on one narrow line")], width=30)
+    assert " ".join(out.split()).startswith("a problem title far too long to fit on one narrow line")
+
+
+def test_rich_colours_each_pooling_window_and_marks_wrong_cells_bold_red():
+    # The exact codes depend on the terminal's colour system (and Rich caches them per style),
+    # so compare the codes of cells with each other rather than with fixed numbers.
+    out = rich(BLOCKS[7:8], color=True, force_terminal=True)
+    cell = re.compile(r"│?\x1b\[([0-9;]+)m( g\d\d/4[ *])\x1b\[0m")
+    codes = {text: code for code, text in cell.findall(out)}
+    assert set(codes) == {" g11/4 ", " g11/4*", " g21/4 "}
+    assert codes[" g11/4*"] == "1;31;" + codes[" g11/4 "]  # bold red on its window's colour
+    assert codes[" g11/4 "] != codes[" g21/4 "]  # two windows, two backgrounds
+    assert "│     0 │" in out  # in no window: no colour
+    assert "each background colour is one window" in out
+
+
+def test_rich_without_colour_leaves_out_the_window_legend():
+    assert "background colour" not in rich(BLOCKS[7:8])
+
+
+@pytest.mark.parametrize(("values", "lengths"), [
+    ((1.0, 0.1, 0.01, 0.001), [30, 20, 10, 1]),
+    ((1e-12, 1e-6, 1e-3), [1, 20, 30]),
+    ((0.0, 5.0), [0, 21]),
+    ((0.0, float("nan")), [0, 0]),
+])
+def test_bars_are_on_a_log10_scale_and_a_nonzero_value_always_shows(values, lengths):
+    assert rich_format.bar_lengths(values, 30) == lengths
+
+
+def test_bars_of_zeros_say_so():
+    assert "all values are 0" in rich([Bars("", ("a",), (0.0,))])
