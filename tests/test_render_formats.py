@@ -11,8 +11,11 @@ import re
 
 import pytest
 
+from gradcli.render import plain
 from gradcli.render import rich as rich_format
 from gradcli.render.blocks import Bars, Formula, Grid, Heading, Table, Text
+from gradcli.render.layouts import summary
+from gradcli.results import Check, Outcome, Verdict
 
 BLOCKS = [
     Heading("Q3 [bold]net[/bold] \x1b[31m", 1),
@@ -126,3 +129,30 @@ def test_bars_are_on_a_log10_scale_and_a_nonzero_value_always_shows(values, leng
 
 def test_bars_of_zeros_say_so():
     assert "all values are 0" in rich([Bars("", ("a",), (0.0,))])
+
+
+# --- summary layout ---------------------------------------------------------------------------
+
+def _check(passed: bool) -> Check:
+    return Check("d/dx", passed, 0.0, 0.0, 8, "autograd")
+
+
+def test_summary_counts_checks_and_claims_and_gives_a_verdict_per_result():
+    results = [
+        Outcome("derivative", "GELU", checks=(_check(True), _check(True))),
+        Outcome("network", "Q3 | net", checks=(_check(True),),
+                claims=(Verdict("W", "x", True), Verdict("b", "y", False))),
+        Outcome("pooling", "", checks=(_check(False),)),
+    ]
+    out = io.StringIO()
+    plain.write(summary.document(results), out)
+    assert out.getvalue() == """\
+Summary
+=======
+problem    kind        checks passed  claims       verdict
+---------  ----------  -------------  -----------  -------
+GELU       derivative  2/2            -            PASS
+Q3 | net   network     1/1            1/2 correct  FAIL
+(unnamed)  pooling     0/1            -            FAIL
+1 of 3 problems passed
+"""
