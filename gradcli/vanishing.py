@@ -76,8 +76,8 @@ class Bound:
     activation: str
     derivative: str  # the catalog's f′, in the expression language
     sup: float  # sup |f′| over the real line (inf when unbounded)
-    argmax: float | None  # where it is attained (the leftmost point, refined)
-    plateau: bool  # attained on a whole half-line from argmax (ReLU: x > 0)
+    argmax: float | None  # where it is attained, if at one point (the one nearest 0)
+    attained_on: tuple[float, float] | None  # or on a whole interval (ReLU: (0, inf))
     values: tuple[float, ...]  # the distinct values of |f′| when there are only a few
     depth: int
     gaussian_moment: float  # E[f′(z)²] for z ~ N(0, 1)
@@ -94,7 +94,9 @@ class Bound:
 
     def to_json(self) -> dict[str, Any]:
         return {"derivative": self.derivative, "max_abs_derivative": self.sup,
-                "argmax": self.argmax, "attained_on_half_line": self.plateau,
+                "argmax": self.argmax,
+                "attained_on": None if self.attained_on is None else
+                [v if math.isfinite(v) else None for v in self.attained_on],
                 "values": list(self.values) or None, "depth": self.depth,
                 "depth_factor": self.depth_factor,
                 "gaussian_moment": self.gaussian_moment,
@@ -250,23 +252,31 @@ def _refine_point(g: Callable, center: float, half: float) -> tuple[float, float
     return best_x, best
 
 
-def _plateau_start(g: Callable, lo: float, hi: float, level: float) -> float:
-    """The left end of {x : g(x) ≥ level} between lo (below) and hi (at the level)."""
+def _edge(g: Callable, inside: float, outside: float, level: float) -> float:
+    """Bisect for the end of {x : g(x) ≥ level} between a point in it and one outside it."""
     import torch
 
     for _ in range(80):
-        mid = (lo + hi) / 2
+        mid = (inside + outside) / 2
         if float(g(torch.tensor([mid], dtype=torch.float64))[0]) >= level:
-            hi = mid
+            inside = mid
         else:
-            lo = mid
-    return hi
+            outside = mid
+    return inside
 
 
 def _snap(x: float) -> float:
     """Six decimals: near a smooth maximum |f′| is flat to float64 within ~√eps ≈ 1.5e-8
     (σ′(x) = ¼ − x²/16 + …), so more digits of the argmax would be noise; and 0 not -0."""
     return round(x, 6) + 0.0
+
+
+def _interval(g: Callable, x: torch.Tensor, at: torch.Tensor, level: float) -> tuple[float, float]:
+    """The run of grid points at the maximum, its ends bisected; ∞ where it reaches the edge."""
+    lo, hi = int(at[0]), int(at[-1])
+    left = -math.inf if lo == 0 else _snap(_edge(g, float(x[lo]), float(x[lo - 1]), level))
+    right = math.inf if hi == len(x) - 1 else _snap(_edge(g, float(x[hi]), float(x[hi + 1]), level))
+    return left, right
 
 
 def derivative_bound(entry: catalog.Entry, depth: int) -> Bound:
@@ -285,20 +295,19 @@ def derivative_bound(entry: catalog.Entry, depth: int) -> Bound:
     distinct = torch.unique(y)
     values = tuple(float(v) for v in distinct) if len(distinct) <= PIECEWISE_CONSTANT_MAX_VALUES else ()
     moment = float(torch.trapezoid(y ** 2 * torch.exp(-x ** 2 / 2) / math.sqrt(2 * math.pi), x))
-    i = int(torch.argmax(y))
-    sup = float(y[i])
+    sup = float(y.max())
     common = dict(activation=entry.name, derivative=entry.derivative or "0", values=values,
                   depth=depth, gaussian_moment=moment, grid=grid)
     far = g(torch.tensor([-4 * GRID_HALF_WIDTH, 4 * GRID_HALF_WIDTH], dtype=torch.float64))
-    if float(far.max()) > sup * (1 + 1e-9) or not math.isfinite(sup):
-        return Bound(sup=math.inf, argmax=None, plateau=False, **common)
+    if not math.isfinite(sup) or float(far.max()) > sup * (1 + 1e-9):
+        return Bound(sup=math.inf, argmax=None, attained_on=None, **common)
     level = sup * (1 - PLATEAU_RTOL)
-    if bool((y[i:] >= level).all()) and GRID_POINTS - i > 2:  # attained on [x_i, ∞)
-        start = x[i - 1] if i > 0 else x[i] - 1.0
-        return Bound(sup=sup, argmax=_snap(_plateau_start(g, float(start), float(x[i]), level)),
-                     plateau=True, **common)
-    best_x, best = _refine_point(g, float(x[i]), 2 * spacing)
-    return Bound(sup=max(best, sup), argmax=_snap(best_x), plateau=False, **common)
+    at = torch.nonzero(y >= level).flatten()
+    if len(at) > 2 and int(at[-1] - at[0]) == len(at) - 1:  # one run of grid points: an interval
+        return Bound(sup=sup, argmax=None, attained_on=_interval(g, x, at, level), **common)
+    nearest = int(at[torch.argmin(x[at].abs())])  # of several maxima (cos), the one nearest 0
+    best_x, best = _refine_point(g, float(x[nearest]), 2 * spacing)
+    return Bound(sup=max(best, sup), argmax=_snap(best_x), attained_on=None, **common)
 
 
 # -- the network -----------------------------------------------------------------------
