@@ -151,7 +151,8 @@ class VanishingResult(Outcome):
 
 
 def _elementwise_names() -> list[str]:
-    return [e.name for e in catalog.ELEMENTWISE]
+    """Names usable as activations: elementwise and defined for every real input."""
+    return [e.name for e in catalog.ELEMENTWISE if e.domain == "real"]
 
 
 def resolve_activation(name: str) -> catalog.Entry:
@@ -466,7 +467,7 @@ def check_plot_target(path: str) -> None:
     """Refuse a plot we could not write before spending time on the experiment."""
     target = Path(path)
     if target.suffix.lower() != ".png":
-        raise InputError(f"--plot writes a PNG; {path!r} does not end in .png",
+        raise InputError(f"the plot is written as PNG; {path!r} does not end in .png",
                          hint="e.g. --plot vanishing.png")
     if not target.parent.is_dir():
         raise InputError(f"cannot write {path!r}: folder {str(target.parent)!r} does not exist")
@@ -489,6 +490,7 @@ def figure(result: VanishingResult):
     _matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=(7, 4.5), dpi=100)
     FigureCanvasAgg(fig)
@@ -497,6 +499,7 @@ def figure(result: VanishingResult):
     for s in result.series:
         ax.plot(layers, s.weight_grad_norms, marker="o", markersize=3, label=s.activation)
     ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("layer (1 = first, nearest the input)")
     ax.set_ylabel("‖∂L/∂W‖ (Frobenius norm)")
     ax.set_title(f"Gradient norm by layer: depth {result.depth}, width {result.width}, "

@@ -1,1 +1,78 @@
-"""(placeholder until the command lands)"""
+"""`gradcli vanish`: the vanishing-gradient experiment of worksheet question 4.
+
+Declares options, builds a VanishingProblem, and hands `gradcli.vanishing.solve` to
+`execute`. torch, rich's progress bar and matplotlib are imported only when it runs.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+import typer
+
+from gradcli.cli.app import DebugOption, Format, FormatOption, Options, SeedOption, app, execute
+from gradcli.problems.model import VanishingProblem
+
+DEFAULTS = VanishingProblem()
+# Runs with at least this many weight entries (activations × depth × width²) show a progress bar.
+PROGRESS_THRESHOLD = 2_000_000
+
+
+def progress_reporter(stream: TextIO) -> tuple[Callable[[int, int, str], None] | None,
+                                                Callable[[], None]]:
+    """(report, stop): a transient progress bar on `stream`, or nothing if it is no terminal."""
+    if not stream.isatty():
+        return None, lambda: None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=Console(file=stream), transient=True)
+    task: list = []
+
+    def report(done: int, total: int, what: str) -> None:
+        if not task:
+            bar.start()
+            task.append(bar.add_task("", total=total))
+        bar.update(task[0], completed=done, description=f"vanish: {what}")
+    return report, bar.stop
+
+
+def _run(problem: VanishingProblem, seed: int, stream: TextIO) -> list:
+    from gradcli.vanishing import solve
+
+    work = len(problem.activations) * problem.depth * problem.width ** 2
+    report, stop = progress_reporter(stream) if work >= PROGRESS_THRESHOLD else (None, lambda: None)
+    try:
+        return [solve(problem, seed=seed, progress=report)]
+    finally:
+        stop()
+
+
+def split_activations(text: str) -> tuple[str, ...]:
+    return tuple(a.strip() for a in text.split(",") if a.strip())
+
+
+@app.command("vanish")
+def vanish(
+    activations: str = typer.Option(",".join(DEFAULTS.activations), "--activations", "-a",
+                                    help="Comma-separated elementwise catalog functions."),
+    depth: int = typer.Option(DEFAULTS.depth, "--depth", help="Number of layers."),
+    width: int = typer.Option(DEFAULTS.width, "--width", help="Units per layer."),
+    init: str = typer.Option(DEFAULTS.init, "--init",
+                             help="Weight init: default (torch nn.Linear), xavier (glorot), "
+                                  "he (kaiming)."),
+    batch: int = typer.Option(DEFAULTS.batch, "--batch", help="Rows in the random input batch."),
+    plot: str | None = typer.Option(None, "--plot", metavar="FILE.png",
+                             help="Also write a PNG chart (needs matplotlib: gradcli[plot])."),
+    fmt: Format | None = FormatOption,
+    seed: int = SeedOption,
+    debug: bool = DebugOption,
+) -> None:
+    """Show vanishing gradients: the gradient norm at every layer of a deep stack per activation,
+    with the analytic reason (bounds on the activation's derivative)."""
+    problem = VanishingProblem(activations=split_activations(activations), depth=depth,
+                               width=width, init=init, batch=batch, seed=None, plot=plot)
+    execute(Options(fmt, seed, debug), lambda: _run(problem, seed, sys.stderr))
