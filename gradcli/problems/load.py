@@ -1,0 +1,385 @@
+"""Problem files: bytes -> a tree of YAML nodes that remember where they are -> a Problem.
+
+Problem files are untrusted (students swap them, TAs download them), so reading is strict
+and nothing in a file is ever constructed into a Python object by the YAML library:
+
+- at most `MAX_BYTES`, strict UTF-8 (a leading BOM is allowed), one document, YAML 1.2;
+- ruamel's parser produces *events*; this module builds its own small tree from them
+  (`Scalar`, `Mapping`, `Sequence`, each with its 1-based line and column) and refuses tags,
+  anchors and aliases as events, so a billion-laughs file is refused before anything could
+  be expanded, and `!!python/object` never reaches a constructor;
+- duplicate keys are refused (YAML says they are an error; most loaders keep the last one);
+- scalars stay text with their YAML style; `validate.py` decides what a value may be
+  (YAML 1.2 core schema: `yes` is text, `.nan` is a float that is then refused).
+
+`Scalar.position(offset)` maps an offset inside a value's text back to the file, so an
+expression error points at the exact character, also inside quotes and literal blocks.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO, Union
+
+from gradcli.errors import InputError, collect
+
+if TYPE_CHECKING:
+    from gradcli.problems.model import Problem
+
+MAX_BYTES = 1024 * 1024  # a problem file is a page of text; a big pooling grid fits easily
+MAX_DEPTH = 32  # nesting of mappings and sequences
+STDIN = "<stdin>"
+SUFFIXES = (".yaml", ".yml")
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """A scalar value as written: its text after unquoting, its YAML style, its place.
+
+    `line`/`column` are where the text itself starts (after an opening quote). `lines` maps
+    each line of the text to its (line, column) in the file, when that mapping is exact.
+    """
+
+    text: str
+    style: str | None  # None (plain), "'", '"', "|", ">"
+    line: int
+    column: int
+    lines: tuple[tuple[int, int], ...] = field(default=(), compare=False, repr=False)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """(line, column) in the file of the character at `offset` (0-based) in the text."""
+        if not self.lines:
+            return self.line, self.column
+        before = self.text[:offset]
+        row = min(before.count("\n"), len(self.lines) - 1)
+        line, column = self.lines[row]
+        return line, column + offset - (before.rfind("\n") + 1)
+
+    @property
+    def plain(self) -> bool:
+        return self.style is None
+
+
+@dataclass(frozen=True)
+class Mapping:
+    items: tuple[tuple[Scalar, Node], ...]
+    line: int
+    column: int
+
+    def get(self, key: str) -> Node | None:
+        return next((v for k, v in self.items if k.text == key), None)
+
+    def keys(self) -> list[str]:
+        return [k.text for k, _ in self.items]
+
+
+@dataclass(frozen=True)
+class Sequence:
+    items: tuple[Node, ...]
+    line: int
+    column: int
+
+
+Node = Union[Scalar, Mapping, Sequence]
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+def read_file(path: str | Path) -> str:
+    """The text of a problem file, with every refusal an `InputError` naming the file."""
+    name = str(path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError("no such file", file=name) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a problem file", file=name) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", file=name) from None
+    return decode(data, name)
+
+
+def read_stream(stream: TextIO, name: str = STDIN) -> str:
+    """Problem text from a stream (stdin for `gradcli check -`)."""
+    if stream.isatty():
+        raise InputError("'-' reads a problem file from stdin, but stdin is a terminal",
+                         hint="pipe or redirect a file in, e.g. `gradcli check - < q3.yaml`")
+    buffer = getattr(stream, "buffer", None)
+    data = buffer.read(MAX_BYTES + 1) if buffer is not None else stream.read(MAX_BYTES + 1)
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")
+    return decode(data, name)
+
+
+def decode(data: bytes, name: str | None) -> str:
+    if len(data) > MAX_BYTES:
+        raise InputError(f"file is larger than {MAX_BYTES // 1024} KiB; a problem file is a "
+                         "page of text", file=name)
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        good = data[:exc.start].decode("utf-8")
+        line = good.count("\n") + 1
+        column = len(good) - (good.rfind("\n") + 1) + 1
+        raise InputError(f"not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be decoded",
+                         file=name, line=line, column=column,
+                         hint="save the file as UTF-8") from None
+
+
+# -- YAML events -> tree --------------------------------------------------------------------
+
+
+def compose(text: str, file: str | None = None) -> Node:
+    """The one document of `text` as a tree, or an `InputError` with every complaint."""
+    builder = _Builder(text, file)
+    builder.run()
+    if builder.errors:
+        raise collect(builder.errors)
+    if builder.root is None:
+        raise InputError("the file is empty; expected a problem starting with `format: 1` and "
+                         "`kind: ...`", file=file, line=1, column=1)
+    return builder.root
+
+
+class _Builder:
+    """Builds the tree from ruamel's event stream, refusing what a problem file may not hold."""
+
+    def __init__(self, text: str, file: str | None):
+        self.text = text
+        self.file = file
+        self.errors: list[InputError] = []
+        self.stack: list[tuple[type, list[Node], int, int]] = []
+        self.root: Node | None = None
+        self.documents = 0
+
+    def error(self, message: str, mark, hint: str | None = None) -> None:
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+        self.errors.append(InputError(message, file=self.file, line=line, column=column,
+                                      hint=hint))
+
+    def run(self) -> None:
+        from ruamel.yaml import YAML
+        from ruamel.yaml.error import MarkedYAMLError, YAMLError
+        from ruamel.yaml.reader import ReaderError
+
+        try:
+            for event in YAML(typ="rt", pure=True).parse(self.text):
+                if not self.event(event):
+                    break
+        except MarkedYAMLError as exc:
+            problem = exc.problem or "invalid YAML"
+            context = f" {exc.context}" if exc.context else ""
+            self.error(f"invalid YAML: {problem}{context}", exc.problem_mark or exc.context_mark)
+        except ReaderError as exc:
+            line, column = _offset_position(self.text, exc.position)
+            self.errors.append(InputError(
+                f"character U+{ord(exc.character) if isinstance(exc.character, str) else exc.character:04X}"
+                " is not allowed in a YAML file", file=self.file, line=line, column=column))
+        except YAMLError as exc:  # pragma: no cover - ruamel's other errors carry no mark
+            self.errors.append(InputError(f"invalid YAML: {exc}", file=self.file))
+
+    def event(self, event) -> bool:
+        from ruamel.yaml import events as ev
+
+        if isinstance(event, ev.DocumentStartEvent):
+            return self.document(event)
+        if isinstance(event, ev.AliasEvent):
+            self.error(f"aliases are not allowed (*{event.anchor}); write the value out",
+                       event.start_mark)
+            self.add(Scalar("", None, event.start_mark.line + 1, event.start_mark.column + 1))
+            return True
+        if isinstance(event, ev.NodeEvent):
+            self.refuse_properties(event)
+        if isinstance(event, ev.ScalarEvent):
+            self.add(self.scalar(event))
+        elif isinstance(event, ev.MappingStartEvent | ev.SequenceStartEvent):
+            kind = Mapping if isinstance(event, ev.MappingStartEvent) else Sequence
+            if len(self.stack) >= MAX_DEPTH:
+                self.error(f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+                return False
+            self.stack.append((kind, [], event.start_mark.line + 1, event.start_mark.column + 1))
+        elif isinstance(event, ev.MappingEndEvent | ev.SequenceEndEvent):
+            kind, items, line, column = self.stack.pop()
+            self.add(self.mapping(items, line, column) if kind is Mapping
+                     else Sequence(tuple(items), line, column))
+        return True
+
+    def document(self, event) -> bool:
+        self.documents += 1
+        if self.documents > 1:
+            self.error("a second YAML document starts here; a problem file holds one problem",
+                       event.start_mark, "split it into one file per problem")
+            return False
+        if event.version not in (None, (1, 2)):
+            version = ".".join(map(str, event.version))
+            self.error(f"%YAML {version} is not supported; problem files are YAML 1.2",
+                       event.start_mark, "remove the %YAML line")
+        if event.tags:
+            self.error("%TAG directives are not allowed", event.start_mark)
+        return True
+
+    def refuse_properties(self, event) -> None:
+        if event.anchor is not None:
+            self.error(f"anchors are not allowed (&{event.anchor}); write each value out",
+                       event.start_mark)
+        if event.tag is not None:
+            self.error(f"tags are not allowed ({_tag_text(event.tag)}); nothing in a problem "
+                       "file is ever constructed or executed", event.start_mark)
+
+    def add(self, node: Node) -> None:
+        if self.stack:
+            self.stack[-1][1].append(node)
+        else:
+            self.root = node
+
+    def scalar(self, event) -> Scalar:
+        line, column = event.start_mark.line + 1, event.start_mark.column + 1
+        style = event.style
+        lines = _text_lines(self.text, event)
+        if lines:
+            line, column = lines[0]
+        elif style in ("'", '"'):
+            column += 1
+        return Scalar(event.value, style, line, column, lines)
+
+    def mapping(self, items: list[Node], line: int, column: int) -> Mapping:
+        pairs: list[tuple[Scalar, Node]] = []
+        seen: dict[str, Scalar] = {}
+        for key, value in zip(items[::2], items[1::2], strict=True):
+            if not isinstance(key, Scalar):
+                self.errors.append(InputError("keys must be plain names, not lists or mappings",
+                                              file=self.file, line=key.line, column=key.column))
+                continue
+            if key.text in seen:
+                first = seen[key.text]
+                self.errors.append(InputError(
+                    f"duplicate key {key.text!r} (first given on line {first.line})",
+                    file=self.file, line=key.line, column=key.column,
+                    hint="each key may appear once"))
+                continue
+            seen[key.text] = key
+            pairs.append((key, value))
+        return Mapping(tuple(pairs), line, column)
+
+
+def _tag_text(tag) -> str:
+    text = str(getattr(tag, "value", None) or tag)
+    return text.replace("tag:yaml.org,2002:", "!!")
+
+
+def _offset_position(text: str, offset: int) -> tuple[int, int]:
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
+def _text_lines(text: str, event) -> tuple[tuple[int, int], ...]:
+    """Where each line of a scalar's text sits in the file, when that is exact; else ()."""
+    start, end = event.start_mark.index, event.end_mark.index
+    raw = text[start:end]
+    value: str = event.value
+    line, column = event.start_mark.line + 1, event.start_mark.column + 1
+    if event.style is None:
+        return ((line, column),) if raw == value else ()
+    if event.style in ("'", '"'):
+        return ((line, column + 1),) if raw[1:-1] == value and "\n" not in raw else ()
+    return _block_lines(raw, value, line, event.style)
+
+
+def _block_lines(raw: str, value: str, line: int, style: str) -> tuple[tuple[int, int], ...]:
+    """Literal (`|`) blocks map line for line; a folded (`>`) block only when it is one line."""
+    content = raw.split("\n")[1:]
+    indents = [len(s) - len(s.lstrip(" ")) for s in content if s.strip()]
+    if not indents:
+        return ()
+    indent = min(indents)
+    value_lines = value.rstrip("\n").split("\n")
+    if style == ">" and len([s for s in content if s.strip()]) != 1:
+        return ()
+    first = next(i for i, s in enumerate(content) if s.strip())
+    if style == ">":
+        return ((line + 1 + first, indent + 1),)
+    if [s[indent:] for s in content[:len(value_lines)]] != value_lines:
+        return ()
+    return tuple((line + 1 + i, indent + 1) for i in range(len(value_lines)))
+
+
+# -- files -> problems ----------------------------------------------------------------------
+
+
+def load_text(text: str, file: str | None = None, *, base: Path | None = None) -> Problem:
+    """A problem from the text of a problem file; `file` names it in every message."""
+    from gradcli.problems.validate import problem
+
+    return problem(compose(text, file), file, base=base)
+
+
+def load_problem(path: str | Path) -> Problem:
+    """The problem in the file at `path` (what `gradcli.load` is)."""
+    path = Path(path)
+    return load_text(read_file(path), str(path), base=path.parent)
+
+
+def expand(paths: Iterable[str]) -> list[str]:
+    """The files `gradcli check` reads, in order: a directory stands for its *.yaml/*.yml files
+    (sorted, not recursive, dot-files skipped); `-` is stdin; a missing path that names a
+    bundled problem (`q3`) is that file. Every path that names nothing is one complaint."""
+    found: list[str] = []
+    errors: list[InputError] = []
+    for spec in paths:
+        try:
+            found.extend(_expand_one(spec))
+        except InputError as err:
+            errors.append(err)
+    if errors:
+        raise collect(errors)
+    return found
+
+
+def _expand_one(spec: str) -> list[str]:
+    if spec == "-":
+        return [spec]
+    path = Path(spec)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir()
+                       if p.suffix in SUFFIXES and not p.name.startswith(".") and p.is_file())
+        if not files:
+            raise InputError("directory holds no problem files (*.yaml, *.yml)", file=spec)
+        return [str(p) for p in files]
+    if path.exists() or path.suffix in SUFFIXES or "/" in spec:
+        return [spec]
+    from gradcli.problems import bundled
+
+    shipped = bundled.find(spec)
+    if shipped is None:
+        keys = [p.key for p in bundled.problems()]
+        raise InputError("no such file, directory or bundled problem", file=spec,
+                         hint=_suggest(spec, keys) or "gradcli list shows the bundled problems")
+    return [f"bundled:{shipped.file}"]
+
+
+def _suggest(word: str, choices: list[str]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"did you mean {match[0]!r}?" if match else None
+
+
+def load_any(spec: str, stdin: TextIO | None = None) -> Problem:
+    """One entry of `expand`'s list: a path, `-`, or `bundled:<file>`."""
+    if spec == "-":
+        return load_text(read_stream(stdin or sys.stdin), STDIN, base=Path.cwd())
+    if spec.startswith("bundled:"):
+        from gradcli.problems import bundled
+
+        shipped = bundled.find(spec[len("bundled:"):])
+        if shipped is not None:
+            return load_text(decode(shipped.resource.read_bytes(), shipped.file), shipped.file)
+    return load_problem(spec)

@@ -1,0 +1,181 @@
+"""The problem-file format, declared once: which keys each `kind` takes, what they mean.
+
+`validate.py` reads this table to know the allowed and required keys (and to suggest one for
+a typo); `json_schema()` turns it into the JSON Schema that `gradcli schema` prints for
+editors (`# yaml-language-server: $schema=...`). The schema describes shapes of values; the
+validator checks more (declared names, finite numbers, expressions, grid sizes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+FORMAT = 1
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: str  # a key of TYPES below
+    description: str
+    required: bool = False
+
+
+COMMON: tuple[Key, ...] = (
+    Key("format", "format", "The problem-file format version. Always 1.", True),
+    Key("kind", "kind", "The kind of problem: derivative, network, pooling, vanishing or "
+        "implementation.", True),
+    Key("name", "text", "A title for the problem, shown above its answer and in summary tables "
+        "(default: the file name)."),
+    Key("description", "text", "What the problem asks, in words."),
+    Key("source", "text", "Where the problem comes from, e.g. \"Discussion 2/17, question 3\"."),
+)
+
+KINDS: dict[str, tuple[Key, ...]] = {
+    "derivative": (
+        Key("function", "function", "A catalog name (gelu, sigmoid, ...) or an expression such "
+            "as x*sigmoid(x).", True),
+        Key("wrt", "name", "The variable to differentiate with respect to (default: the "
+            "function's only variable, or x)."),
+        Key("at", "points", "Points at which to evaluate the derivative: a number or a list."),
+        Key("claim", "expression", "Your own derivative, judged against the derived one."),
+        Key("steps", "bool", "Show the derivation steps (default true)."),
+        Key("check", "bool", "Verify the derivative numerically against torch (default true)."),
+    ),
+    "network": (
+        Key("dims", "dims", "Sizes used by the shapes, e.g. {n: 3}."),
+        Key("given", "shapes", "The inputs and parameters: name -> shape, a list of dims "
+            "([n] is a column vector, [n, m] a matrix, [] or null a scalar).", True),
+        Key("forward", "forward", "The forward pass, one line per layer in order: name -> "
+            "expression; a line may use given names and earlier lines."),
+        Key("loss", "loss", "The loss: one entry, name -> expression (e.g. L: 0.5 * "
+            "sum((y - t)**2)), or just the expression (named L).", True),
+        Key("wrt", "names", "The gradients asked for: dLoss/dNAME for each given or forward "
+            "name listed.", True),
+        Key("claims", "claims", "Your own answers: name (listed in wrt) -> expression for "
+            "dLoss/dNAME."),
+        Key("values", "values", "Concrete numbers for given names (else seeded random): a "
+            "number, a list (vector) or a list of rows (matrix)."),
+    ),
+    "pooling": (
+        Key("input", "grid", "The input grid: a list of rows, or text such as "
+            "\"2 2 7 3; 9 4 6 1\".", True),
+        Key("mode", "mode", "avg or max (default avg)."),
+        Key("kernel", "count", "The window size (default 2)."),
+        Key("stride", "stride", "The step between windows (default: the kernel size)."),
+        Key("padding", "whole", "Zero padding on every side (default 0)."),
+        Key("count_include_pad", "bool", "Average pooling divides by the full window, padding "
+            "included (default true, as torch)."),
+        Key("upstream", "grid", "Upstream gradients, one per output cell (else the backward "
+            "pass is shown symbolically, g11, g12, ...)."),
+        Key("claim", "grid", "Your own gradient with respect to the input, judged."),
+    ),
+    "vanishing": (
+        Key("activations", "activations", "Activations to compare (default sigmoid, tanh, "
+            "relu, gelu)."),
+        Key("depth", "count", "Number of layers (default 20)."),
+        Key("width", "count", "Units per layer (default 64)."),
+        Key("init", "init", "Weight initialisation: default, xavier or he."),
+        Key("batch", "count", "Inputs per batch (default 16)."),
+        Key("seed", "whole", "Seed for the random weights and inputs (default: --seed)."),
+    ),
+    "implementation": (
+        Key("function", "name", "The name of the function the solution file defines, e.g. "
+            "normalize_tensor.", True),
+        Key("inputs", "shapes", "Its arguments: name -> shape (dims are free; the checker "
+            "picks sizes).", True),
+        Key("reference", "expression", "What the function must return, as an expression of "
+            "the inputs.", True),
+        Key("constraints", "constraints", "Rules the solution must follow: forbid (calls such "
+            "as torch.mean), one_line (true/false)."),
+        Key("solution", "text", "Path to your Python file (relative to this file); the only "
+            "code gradcli ever runs, and only when you point at it."),
+        Key("notes", "texts", "Hints shown with the exercise."),
+    ),
+}
+
+CONSTRAINTS: tuple[Key, ...] = (
+    Key("forbid", "dotted", "Calls the solution may not make, e.g. [torch.mean]."),
+    Key("one_line", "bool", "The body must be a single line (one return statement)."),
+)
+
+MAX_DIM = 1000  # largest size of one dimension of a network's tensors
+MAX_DEPTH = 1000
+MAX_WIDTH = 4096
+MAX_BATCH = 4096
+MODES = ("avg", "max")
+INITS = ("default", "xavier", "he")
+
+NAME = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"}
+NUMBER = {"type": "number"}
+SHAPE = {"type": ["array", "null"], "maxItems": 2,
+         "items": {"oneOf": [NAME, {"type": "integer", "minimum": 1}]}}
+EXPRESSION = {"type": ["string", "number"],
+              "description": "An expression in gradcli's language, e.g. W @ x + b."}
+GRID = {"oneOf": [{"type": "string"},
+                  {"type": "array", "minItems": 1,
+                   "items": {"type": "array", "minItems": 1, "items": NUMBER}}]}
+
+
+def _map(values: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "propertyNames": NAME, "additionalProperties": values}
+
+
+TYPES: dict[str, dict[str, Any]] = {
+    "format": {"const": FORMAT},
+    "text": {"type": ["string", "number"]},
+    "texts": {"type": "array", "items": {"type": "string"}},
+    "name": NAME,
+    "names": {"oneOf": [NAME, {"type": "array", "minItems": 1, "items": NAME}]},
+    "function": EXPRESSION,
+    "expression": EXPRESSION,
+    "points": {"oneOf": [NUMBER, {"type": "array", "items": NUMBER}]},
+    "bool": {"type": "boolean"},
+    "count": {"type": "integer", "minimum": 1},
+    "whole": {"type": "integer", "minimum": 0},
+    "stride": {"type": ["integer", "null"], "minimum": 1},
+    "dims": _map({"type": "integer", "minimum": 1, "maximum": MAX_DIM}),
+    "shapes": _map(SHAPE),
+    "forward": _map(EXPRESSION),
+    "loss": {"oneOf": [EXPRESSION, {**_map(EXPRESSION), "minProperties": 1, "maxProperties": 1}]},
+    "claims": _map(EXPRESSION),
+    "values": _map({"oneOf": [NUMBER, {"type": "array", "items": {
+        "oneOf": [NUMBER, {"type": "array", "items": NUMBER}]}}]}),
+    "grid": GRID,
+    "mode": {"enum": list(MODES)},
+    "init": {"enum": list(INITS)},
+    "activations": {"oneOf": [NAME, {"type": "array", "minItems": 1, "items": NAME}]},
+    "dotted": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+}
+
+
+def _property(key: Key) -> dict[str, Any]:
+    if key.type == "constraints":
+        return {"type": "object", "description": key.description,
+                "properties": {k.name: _property(k) for k in CONSTRAINTS},
+                "additionalProperties": False}
+    return {**TYPES[key.type], "description": key.description}
+
+
+def _branch(kind: str) -> dict[str, Any]:
+    keys = (*COMMON, *KINDS[kind])
+    properties = {k.name: _property(k) for k in keys}
+    properties["kind"] = {"const": kind, "description": COMMON[1].description}
+    return {"title": f"kind: {kind}", "type": "object", "properties": properties,
+            "required": [k.name for k in keys if k.required], "additionalProperties": False}
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of format 1: one branch per kind, chosen by `kind`."""
+    return {
+        "$schema": DRAFT,
+        "title": "gradcli problem file (format 1)",
+        "description": "One problem per file; `kind` selects the problem type. "
+                       "See `gradcli --help` and the README.",
+        "type": "object",
+        "required": ["format", "kind"],
+        "properties": {"kind": {"enum": list(KINDS)}},
+        "oneOf": [_branch(kind) for kind in KINDS],
+    }
