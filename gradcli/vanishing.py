@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int, str], None]  # (done, total, what)
 
 # Limits checked before anything is allocated (float64: 8 bytes per number).
-MAX_DEPTH = 500
+MAX_DEPTH = 1000  # as the problem-file schema allows
 MAX_WIDTH = 4096
 MAX_BATCH = 4096
 MAX_ACTIVATIONS = 12
