@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import subprocess
 
 import pytest
 
-from gradcli.render import plain
+from gradcli.render import latex, markdown, plain
 from gradcli.render import rich as rich_format
 from gradcli.render.blocks import Bars, Formula, Grid, Heading, Table, Text
 from gradcli.render.layouts import summary
@@ -156,3 +158,185 @@ Q3 | net   network     1/1            1/2 correct  FAIL
 (unnamed)  pooling     0/1            -            FAIL
 1 of 3 problems passed
 """
+
+
+# --- plain ------------------------------------------------------------------------------------
+
+def write(module, blocks=BLOCKS) -> str:
+    out = io.StringIO()
+    module.write(blocks, out)
+    return out.getvalue()
+
+
+PLAIN = """\
+Q3 [bold]net[/bold] \\x1b[31m
+============================
+Given x: n×1, W: n×n.
+all checks passed
+dL/dW = ((y - t)*y*(1 - y)) @ x.T    [n×n]
+x*sigmoid(x)
+
+Checks
+------
+checks
+what              max rel error  verdict
+----------------  -------------  -------
+dL/dW | autograd  1.2e-16        PASS
+b_1               3e-2           FAIL
+grad input
+   g11/4  g11/4*
+   g21/4       0
+  (* marks a wrong cell)
+gradient norm by layer
+                  value
+-------  -------  ---------
+sigmoid  layer 1  2.500e-01
+sigmoid  layer 2  1.500e-04
+tanh     layer 3  0.000e+00
+"""
+
+
+def test_plain_prints_every_block_with_expressions_in_the_expression_language():
+    assert write(plain) == PLAIN
+
+
+# --- markdown ---------------------------------------------------------------------------------
+
+MARKDOWN = r"""# Q3 \[bold\]net\[/bold\] \\x1b\[31m
+
+Given x: n×1, W: n×n.
+
+all checks passed
+
+$$ \frac{\partial L}{\partial W} = \left((y - t) \odot y \odot (1 - y)\right) x^{\top} \qquad \text{n×n} $$
+
+`x*sigmoid(x)`
+
+## Checks
+
+**checks**
+
+| what | max rel error | verdict |
+| --- | --- | --- |
+| dL/dW \| autograd | 1.2e-16 | PASS |
+| b\_1 | 3e-2 | FAIL |
+
+**grad input**
+
+$$ \begin{bmatrix} \frac{g_{11}}{4} & \boxed{\frac{g_{11}}{4}} \\ \frac{g_{21}}{4} & 0 \end{bmatrix} $$
+
+A boxed cell is a wrong one.
+
+**gradient norm by layer**
+
+|   |   | value |
+| --- | --- | --- |
+| sigmoid | layer 1 | 2.500e-01 |
+| sigmoid | layer 2 | 1.500e-04 |
+| tanh | layer 3 | 0.000e+00 |
+"""
+
+
+def test_markdown_prints_headings_display_maths_and_github_tables():
+    assert write(markdown) == MARKDOWN
+
+
+def test_markdown_grid_without_latex_is_a_table_with_marked_cells():
+    grid = Grid("g", (("1", "2|3"), ("4", "5")), marks=((False, True), (False, False)))
+    assert write(markdown, [grid]) == (
+        "**g**\n\n|   | 1 | 2 |\n| --- | --- | --- |\n| 1 | 1 | 2\\|3\\* |\n| 2 | 4 | 5 |\n\n"
+        "\\* marks a wrong cell.\n")
+
+
+def test_markdown_formula_without_latex_is_a_code_span_that_survives_backticks():
+    assert write(markdown, [Formula("f", "a`b", note="1×1")]) == "``f = a`b`` \\[1×1\\]\n"
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("*[click](javascript:alert(1))*", r"\*\[click\](javascript:alert(1))\*"),
+    ("<img src=x onerror=alert(1)>", r"\<img src=x onerror=alert(1)\>"),
+    ("1. not a list", r"1\. not a list"),
+    ("- not a list", r"\- not a list"),
+    ("$x$ and ~~y~~ & #", r"\$x\$ and \~\~y\~\~ \& \#"),
+    ("y - t, 1.2e-16", "y - t, 1.2e-16"),
+])
+def test_markdown_user_text_never_becomes_syntax(text, shown):
+    assert markdown.escape(text) == shown
+
+
+# --- latex ------------------------------------------------------------------------------------
+
+HOSTILE = r"\input{/etc/passwd} 100% $x$ #1 a_b ~ ^ & | <>"
+HOSTILE_ESCAPED = (r"\textbackslash{}input\{/etc/passwd\} 100\% \$x\$ \#1 a\_b \textasciitilde{} "
+                   r"\textasciicircum{} \& \textbar{} \textless{}\textgreater{}")
+
+
+def balanced(document: str) -> bool:
+    stack: list[str] = []
+    for kind, name in re.findall(r"\\(begin|end)\{([^}]*)\}", document):
+        if kind == "begin":
+            stack.append(name)
+        elif not stack or stack.pop() != name:
+            return False
+    return not stack and document.count(r"\[") == document.count(r"\]")
+
+
+def test_latex_is_a_complete_document_with_balanced_environments():
+    doc = write(latex)
+    assert doc.startswith("\\documentclass{article}\n")
+    assert "\\usepackage{amsmath}\n\\usepackage{amssymb}\n" in doc
+    assert doc.endswith("\\end{document}\n")
+    assert balanced(doc)
+
+
+def test_latex_escapes_every_special_character_of_user_text():
+    assert latex.escape(HOSTILE) == HOSTILE_ESCAPED
+    doc = write(latex, [Heading(HOSTILE), Text(HOSTILE), Table(("a",), ((HOSTILE,),), title=HOSTILE),
+                        Formula(HOSTILE, HOSTILE, note=HOSTILE), Grid(HOSTILE, ((HOSTILE,),)),
+                        Bars(HOSTILE, (HOSTILE,), (1.0,), series=(HOSTILE,))])
+    assert "\\input" not in doc
+    assert doc.count(HOSTILE_ESCAPED) == 12  # every place user text appears
+    assert balanced(doc)
+
+
+def test_latex_shows_control_characters_and_unknown_unicode_as_text():
+    assert latex.escape("a\x1b[2Jb 😀") == r"a\textbackslash{}x1b[2Jb \texttt{<U+1F600>}"
+
+
+def test_latex_maps_course_notation_to_maths():
+    assert latex.escape("n×n, y ⊙ xᵀ, σ") == (
+        r"n\ensuremath{\times}n, y \ensuremath{\odot} x\ensuremath{^{\top}}, \ensuremath{\sigma}")
+
+
+def test_latex_aligns_a_run_of_formulas_and_sets_one_alone_in_display_maths():
+    one = Formula("L", "0.5*sum((y - t)**2)", latex=r"\frac{1}{2}\|y - t\|^2", note="1×1")
+    two = Formula("dL/dy", "y - t", latex="y - t", latex_label=r"\frac{\partial L}{\partial y}")
+    assert latex.formulas([one]) == [
+        r"\[ \text{L} = \frac{1}{2}\|y - t\|^2 \qquad \text{1\ensuremath{\times}1} \]"]
+    assert "\n".join(latex.body([one, two])) == (
+        "\\begin{align*}\n"
+        "\\text{L} &= \\frac{1}{2}\\|y - t\\|^2 && \\text{1\\ensuremath{\\times}1} \\\\\n"
+        "\\frac{\\partial L}{\\partial y} &= y - t\n"
+        "\\end{align*}")
+
+
+def test_latex_grid_is_a_bmatrix_with_wrong_cells_boxed():
+    assert latex.bmatrix(BLOCKS[7]) == (
+        r"\begin{bmatrix} \frac{g_{11}}{4} & \boxed{\frac{g_{11}}{4}} \\ "
+        r"\frac{g_{21}}{4} & 0 \end{bmatrix}")
+
+
+def test_latex_bars_are_in_scientific_notation():
+    assert [latex.scientific(v) for v in (0.25, 1.5e-4, 0.0, 12345.0)] == [
+        r"$2.500 \times 10^{-1}$", r"$1.500 \times 10^{-4}$", "$0$", r"$1.234 \times 10^{4}$"]
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_latex_document_compiles_with_pdflatex(tmp_path):
+    (tmp_path / "doc.tex").write_text(write(latex, [*BLOCKS, Heading(HOSTILE), Text(HOSTILE)]),
+                                      encoding="utf-8")
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
+                          "-no-shell-escape", "doc.tex"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert (tmp_path / "doc.pdf").exists()
