@@ -383,3 +383,32 @@ def load_any(spec: str, stdin: TextIO | None = None) -> Problem:
         if shipped is not None:
             return load_text(decode(shipped.resource.read_bytes(), shipped.file), shipped.file)
     return load_problem(spec)
+
+
+def load_all(specs: Iterable[str], stdin: TextIO | None = None) -> list[Problem]:
+    """Every problem `specs` name (files, directories, `-`, bundled names), in order.
+
+    All or nothing: every bad file's complaints are raised together, in the order the files
+    were named, and no problem is returned, so a script sees exit 2 and the full list of what
+    to fix, never a mix of answers and errors (one JSON document on stdout either way).
+    """
+    problems: list[Problem] = []
+    errors: list[InputError] = []
+    stdin_used = False
+    for spec in specs:
+        try:
+            files = _expand_one(spec)
+        except InputError as err:
+            errors.append(err)
+            continue
+        for file in files:
+            try:
+                if file == "-" and stdin_used:
+                    raise InputError("'-' (stdin) is given more than once; stdin holds one file")
+                stdin_used = stdin_used or file == "-"
+                problems.append(load_any(file, stdin))
+            except InputError as err:
+                errors.append(err)
+    if errors:
+        raise collect(errors)
+    return problems

@@ -125,6 +125,7 @@ def _map(values: dict[str, Any]) -> dict[str, Any]:
 
 TYPES: dict[str, dict[str, Any]] = {
     "format": {"const": FORMAT},
+    "kind": {"enum": list(KINDS)},
     "text": {"type": ["string", "number"]},
     "texts": {"type": "array", "items": {"type": "string"}},
     "name": NAME,
