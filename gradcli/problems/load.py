@@ -4,10 +4,11 @@ Problem files are untrusted (students swap them, TAs download them), so reading 
 and nothing in a file is ever constructed into a Python object by the YAML library:
 
 - at most `MAX_BYTES`, strict UTF-8 (a leading BOM is allowed), one document, YAML 1.2;
-- ruamel's parser produces *events*; this module builds its own small tree from them
-  (`Scalar`, `Mapping`, `Sequence`, each with its 1-based line and column) and refuses tags,
-  anchors and aliases as events, so a billion-laughs file is refused before anything could
-  be expanded, and `!!python/object` never reaches a constructor;
+- ruamel's parser (safe, pure Python: the round-trip scanner marks fold points in `>`
+  blocks with a BEL character) produces *events*; this module builds its own small tree
+  from them (`Scalar`, `Mapping`, `Sequence`, each with its 1-based line and column) and
+  refuses tags, anchors and aliases as events, so a billion-laughs file is refused before
+  anything could be expanded, and `!!python/object` never reaches a constructor;
 - duplicate keys are refused (YAML says they are an error; most loaders keep the last one);
 - scalars stay text with their YAML style; `validate.py` decides what a value may be
   (YAML 1.2 core schema: `yes` is text, `.nan` is a float that is then refused).
@@ -171,12 +172,16 @@ class _Builder:
         from ruamel.yaml.reader import ReaderError
 
         try:
-            for event in YAML(typ="rt", pure=True).parse(self.text):
+            for event in YAML(typ="safe", pure=True).parse(self.text):
                 if not self.event(event):
                     break
         except MarkedYAMLError as exc:
             problem = exc.problem or "invalid YAML"
             context = f" {exc.context}" if exc.context else ""
+            if exc.context_mark is not None and exc.problem_mark is not None \
+                    and exc.context_mark.line != exc.problem_mark.line:
+                mark = exc.context_mark
+                context += f" (which starts on line {mark.line + 1}, column {mark.column + 1})"
             self.error(f"invalid YAML: {problem}{context}", exc.problem_mark or exc.context_mark)
         except ReaderError as exc:
             line, column = _offset_position(self.text, exc.position)
