@@ -196,7 +196,7 @@ def _claim(r: PoolingResult) -> list[Block]:
                                 marks=tuple(tuple((i, j) in r.wrong_cells for j in range(w))
                                             for i in range(h)))]
     if v.correct:
-        return [*blocks, Text(f"Correct: every cell matches torch autograd ({v.method}).", "good")]
+        return [*blocks, Text(f"Correct: {v.method}.", "good")]
     wrong = [f"{_at(c)} claimed {show(r.claim[c[0]][c[1]])}, true "
              f"{show(r.claim_expected[c[0]][c[1]])}" for c in r.wrong_cells]
     blocks.append(Text(f"Wrong in {len(wrong)} of {h * w} cells: {_listed(wrong, '; ')}.", "bad"))
