@@ -1,1 +1,52 @@
-"""(placeholder until the command lands)"""
+"""`gradcli exercise`: check a user's implementation of a tensor exercise (questions 1 and 2)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import typer
+
+from gradcli.cli.app import DebugOption, Format, FormatOption, Options, SeedOption, app, execute
+from gradcli.errors import InputError
+
+MAX_TIMEOUT = 600.0
+MAX_MEMORY_MB = 65536
+
+
+@app.command()
+def exercise(
+    problem: str = typer.Argument(..., metavar="PROBLEM",
+                                  help="A problem file (kind: implementation) or a bundled name "
+                                       "such as q1 or q2."),
+    solution: str = typer.Option(None, "--solution", "-s", metavar="FILE.py",
+                                 help="Your Python file defining the exercise's function; the "
+                                      "only code gradcli runs, in a separate, limited process."),
+    show_solution: bool = typer.Option(False, "--show-solution",
+                                       help="Print gradcli's reference solution (checked by the "
+                                            "same rules; without --solution, it is what is checked)."),
+    timeout: float = typer.Option(5.0, "--timeout", min=0.1, max=MAX_TIMEOUT,
+                                  help="Seconds allowed for loading the file and for each case."),
+    memory: int = typer.Option(1024, "--memory", min=16, max=MAX_MEMORY_MB, metavar="MB",
+                               help="Memory (MB) the solution may use beyond torch's own."),
+    fmt: Format = FormatOption,
+    seed: int = SeedOption,
+    debug: bool = DebugOption,
+) -> None:
+    """Run your solution to a tensor exercise on random and edge-case inputs, and check its
+    constraints (forbidden calls such as torch.mean, one-line solutions)."""
+
+    def work():
+        from gradcli.api import solve
+        from gradcli.exercise.problem_file import load
+
+        if solution is None and not show_solution:
+            raise InputError("give your solution with --solution FILE.py",
+                             hint="or --show-solution to see (and check) gradcli's own")
+        loaded = load(problem)
+        chosen = replace(loaded, solution=solution if solution is not None else loaded.solution,
+                         show_solution=show_solution, timeout=timeout, memory_mb=memory)
+        if solution is None:  # --show-solution alone: check gradcli's reference solution
+            chosen = replace(chosen, solution=None)
+        return [solve(chosen, seed=seed)]
+
+    execute(Options(fmt, seed, debug), work)
