@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import json
+import re
+
 import pytest
 
+from gradcli.catalog import ENTRIES
+from gradcli.listing import GROUPS, Listing
 from gradcli.problems import bundled
+from gradcli.render import plain
+from gradcli.render.layouts import catalog as catalog_layout
 
 
 @pytest.mark.parametrize(("raw", "value"), [
@@ -55,3 +63,70 @@ def test_bundled_problems_are_sorted_files_of_the_package():
 
 def test_find_returns_none_for_an_unknown_key():
     assert bundled.find("no-such-problem") is None
+
+
+# --- gradcli list -----------------------------------------------------------------------------
+
+def test_list_shows_every_catalog_group_in_the_spec_order_then_the_bundled_problems(cli):
+    r = cli("list", "--format", "plain")
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    headings = [line for line, under in zip(lines, lines[1:], strict=False)
+                if under and set(under) <= {"=", "-"} and len(under) == len(line)]
+    assert headings == ["Catalog", "elementwise", "reductions", "linalg", "layers", "losses",
+                        "constants", "Bundled problems"]
+
+
+def test_list_gives_each_function_its_signature_doc_and_torch_reference(cli):
+    out = cli("list", "--format", "plain").stdout
+    assert re.search(r"^gelu\(x\) +GELU, tanh approximation \(the worksheet's\) +"
+                     r"torch\.nn\.functional\.gelu\(x, approximate='tanh'\)$", out, re.M)
+    assert re.search(r"^leaky_relu\(x, slope=0\.01\) +ReLU with a small slope for x < 0 +"
+                     r"torch\.nn\.functional\.leaky_relu\(x, slope\)$", out, re.M)
+    assert re.search(r"^cross_entropy\(logits, target\) +softmax cross-entropy over rows +"
+                     r"torch\.nn\.functional\.cross_entropy$", out, re.M)
+
+
+def test_list_names_each_bundled_problem_with_its_kind_and_file(cli):
+    out = cli("list", "--format", "plain").stdout
+    for p in bundled.problems():
+        assert re.search(rf"^{p.key} +{re.escape(p.name)} +{p.kind} +{re.escape(p.file)}$", out,
+                         re.M), p
+
+
+def test_list_json_has_the_catalog_and_the_problems(cli):
+    r = cli("list", "--format", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["kind"] == "catalog" and doc["passed"] is True
+    assert [e["name"] for e in doc["catalog"]] == [
+        e.name for g in GROUPS for e in ENTRIES.values() if e.group == g]
+    gelu = next(e for e in doc["catalog"] if e["name"] == "gelu")
+    assert gelu == {"name": "gelu", "group": "elementwise", "signature": "gelu(x)",
+                    "doc": "GELU, tanh approximation (the worksheet's)",
+                    "torch": "torch.nn.functional.gelu(x, approximate='tanh')",
+                    "definition": ENTRIES["gelu"].definition,
+                    "derivative": ENTRIES["gelu"].derivative, "kinks": [], "kink_note": ""}
+    assert {e["group"] for e in doc["catalog"]} == {"elementwise", "reductions", "linalg",
+                                                    "layers", "losses"}
+    assert doc["problems"] == [{"problem": p.key, "name": p.name, "kind": p.kind, "file": p.file}
+                               for p in bundled.problems()]
+
+
+@pytest.mark.parametrize("fmt", ["rich", "markdown", "latex"])
+def test_list_renders_in_every_format(cli, fmt):
+    r = cli("list", "--format", fmt)
+    assert r.exit_code == 0, r.output
+    assert "sigmoid" in r.stdout and "torch.sigmoid" in r.stdout
+
+
+def test_list_says_so_when_no_problems_are_bundled():
+    out = io.StringIO()
+    plain.write(catalog_layout.document(Listing(entries=(ENTRIES["exp"],))), out)
+    assert out.getvalue().endswith(
+        "Bundled problems\n================\nNo bundled problems were found.\n")
+
+
+def test_list_takes_no_seed(cli):
+    r = cli("list", "--seed", "3")
+    assert r.exit_code == 2, r.output
