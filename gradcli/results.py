@@ -24,6 +24,7 @@ class Step:
     detail: str = ""
     latex: str = ""
     shape: str = ""  # e.g. "n×1", for matrix steps
+    pretty: str = ""  # course notation (Unicode) for the terminal; falls back to detail
 
     def to_json(self) -> dict[str, Any]:
         out = {"rule": self.rule, "expression": self.expression, "detail": self.detail}

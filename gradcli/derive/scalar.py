@@ -1,0 +1,297 @@
+"""`kind: derivative`: the derivative of a scalar function, derived, cross-checked, verified.
+
+Three routes meet here:
+1. our rules (`derive.rules`) produce the derivation a student would write, step by step;
+2. SymPy's `diff` of the same target, with every catalog function expanded to its definition,
+   is an independent symbolic route: the two are compared in float64 at seeded points
+   (`verify.floats`, no torch, so `--no-check` still proves the algebra);
+3. torch autograd of torch's own implementation (`torch.nn.functional.gelu(x,
+   approximate="tanh")` for `gelu`), or of the expression itself, is the numeric reference
+   (`verify.scalar`), unless `--no-check`.
+A claim is judged against route 1 at the same points, then proved symbolically when SymPy
+can do so within its budget.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from gradcli import catalog
+from gradcli.errors import InputError
+from gradcli.expr.ast import Call, Name, Node, Num, walk
+from gradcli.expr.ast import names as names_in
+from gradcli.expr.notation import latex, pretty
+from gradcli.expr.parse import parse
+from gradcli.expr.tidy import num, replace_subtree, substitute, tidy
+from gradcli.expr.unparse import unparse
+from gradcli.results import Check, Counterexample, Outcome, Step, Verdict
+
+if TYPE_CHECKING:
+    from gradcli.derive.rules import Derivation
+    from gradcli.problems.model import DerivativeProblem
+
+CONSTANTS = frozenset({"pi", "e"})
+
+
+@dataclass(frozen=True)
+class Form:
+    """One way of writing the derivative; `expression` is pasteable, the others for reading."""
+
+    label: str
+    expression: str
+    pretty: str
+    latex: str
+    note: str = ""
+
+    def to_json(self) -> dict:
+        return {"label": self.label, "expression": self.expression, "latex": self.latex,
+                "note": self.note}
+
+
+@dataclass(frozen=True)
+class Inner:
+    """An inner function named by the chain rule: u = sqrt(2/pi)*(x + 0.044715*x**3)."""
+
+    name: str
+    expression: str
+    pretty: str
+    latex: str
+
+
+@dataclass(frozen=True)
+class DerivativeResult(Outcome):
+    function: str = ""
+    definition: Form | None = None
+    wrt: str = "x"
+    derivative: Form | None = None  # the final answer, in terms of the variable
+    compact: Form | None = None  # the same with inner functions named (u, v, ...)
+    inner: tuple[Inner, ...] = ()
+    forms: tuple[Form, ...] = ()  # equivalent ways of writing it
+    steps: tuple[Step, ...] = ()
+    constants: tuple[str, ...] = ()  # 0.134145 = 3·0.044715
+    values: tuple[tuple[float, float | None, float | None], ...] = ()  # (x, f(x), f'(x))
+    held: tuple[tuple[str, float], ...] = ()  # other variables and the values they were held at
+    claim: Verdict | None = None
+    simplification: str = ""  # what happened when SymPy tried to simplify
+
+
+@dataclass
+class Target:
+    text: str
+    tree: Node
+    variable: str
+    entry: catalog.Entry | None  # when the target is a catalog name
+    variables: list[str] = field(default_factory=list)
+
+
+def resolve(problem: DerivativeProblem) -> Target:
+    """The function to differentiate: a catalog name (its definition) or an expression."""
+    text = problem.function.strip()
+    entry = catalog.lookup(text)
+    if entry is not None and entry.group != "elementwise":
+        raise problem.locate("function", InputError(
+            f"{text} works on vectors and matrices, so it has no scalar derivative",
+            hint="write a network problem (gradcli check) for it"))
+    if entry is not None:
+        defaults = {p.name: num(p.default) for p in entry.params}
+        if entry.definition is not None:
+            tree = parse(entry.definition, variables={"x", *defaults})
+            tree = substitute(tree, defaults)
+        else:
+            tree = Call(entry.name, (Name("x"),))
+    else:
+        try:
+            tree = parse(text)
+        except InputError as err:
+            raise problem.locate("function", err) from None
+    variables = sorted(names_in(tree) - CONSTANTS) if entry is None else ["x"]
+    variable = _choose_variable(problem, variables)
+    return Target(text, tree, variable, entry, variables)
+
+
+def _choose_variable(problem: DerivativeProblem, variables: list[str]) -> str:
+    if problem.wrt is not None:
+        if problem.wrt not in variables:
+            have = ", ".join(variables) if variables else "none (it is a constant)"
+            raise problem.locate("wrt", InputError(
+                f"cannot differentiate with respect to {problem.wrt!r}: the function does not "
+                f"use it (its variables: {have})",
+                hint="--wrt must name a variable of the target; its derivative would be 0"))
+        return problem.wrt
+    if len(variables) == 1:
+        return variables[0]
+    if "x" in variables:
+        return "x"
+    if not variables:
+        raise problem.locate("function", InputError(
+            "the function has no variable, so its derivative is 0 everywhere",
+            hint="write a function of x, e.g. \"x*sigmoid(x)\""))
+    raise problem.locate("function", InputError(
+        f"the function has several variables ({', '.join(variables)}); choose one with --wrt"))
+
+
+def _with_inner(node: Node, derivation: Derivation) -> Node:
+    """Inner functions replaced by their names, largest first, so u wraps what v names."""
+    ordered = sorted(derivation.inner.items(), key=lambda kv: -len(unparse(kv[1])))
+    for name, expr in ordered:
+        node = replace_subtree(node, expr, Name(name))
+    return node
+
+
+def form(label: str, tree: Node, note: str = "") -> Form:
+    return Form(label, unparse(tree), pretty(tree), latex(tree), note)
+
+
+def _steps(derivation: Derivation, variable: str) -> tuple[Step, ...]:
+    out = []
+    d = f"d/d{variable}"
+    for s in derivation.steps:
+        if s.result is None:
+            continue
+        subject, result = _with_inner(s.subject, derivation), _with_inner(s.result, derivation)
+        inner = next((n for n, e in derivation.inner.items() if e == s.inner), None)
+        where = f", {inner} = {unparse(s.inner)}" if inner else ""
+        pwhere = f",  {inner} = {pretty(s.inner)}" if inner else ""
+        out.append(Step(
+            rule=s.rule,
+            expression=unparse(s.result),
+            detail=f"{d}[{unparse(subject)}] = {unparse(result)}{where}    ({s.pattern})",
+            pretty=f"{d}[{pretty(subject)}] = {pretty(result)}{pwhere}",
+            latex=rf"\frac{{d}}{{d{variable}}}\left[{latex(subject)}\right] = {latex(result)}",
+        ))
+    return tuple(out)
+
+
+def explain_constants(target: Node, result: Node) -> tuple[str, ...]:
+    """Numbers in the answer that are not in the question, as the products that made them."""
+    given = {float(n.value): (n.text or str(n.value)) for n in walk(target) if isinstance(n, Num)}
+    notes = []
+    seen = set()
+    for n in walk(result):
+        if not isinstance(n, Num) or float(n.value) in given or n.value in seen:
+            continue
+        seen.add(n.value)
+        v = float(n.value)
+        for c, text in given.items():
+            if c in (0, 1):
+                continue
+            for k in range(2, 10):
+                if math.isclose(v, k * c, rel_tol=1e-12):
+                    notes.append(f"{n.text or v} = {k}·{text}")
+                    break
+            else:
+                continue
+            break
+    return tuple(notes)
+
+
+def _recognise(target: Target) -> catalog.Entry | None:
+    """A typed expression that is a catalog function's definition: `1/(1 + exp(-x))` is sigmoid."""
+    if target.entry is not None:
+        return target.entry
+    renamed = tidy(substitute(target.tree, {target.variable: Name("x")}))
+    for entry in catalog.ELEMENTWISE:
+        if entry.definition is None or entry.params:
+            continue
+        if tidy(parse(entry.definition, variables={"x"})) == renamed:
+            return entry
+    return None
+
+
+def _catalog_form(entry: catalog.Entry, variable: str) -> Node:
+    tree = parse(entry.derivative, variables={"x", *(p.name for p in entry.params)})
+    mapping: dict[str, Node] = {"x": Name(variable)}
+    mapping.update({p.name: num(p.default) for p in entry.params})
+    return tidy(substitute(tree, mapping))
+
+
+def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
+    from gradcli.derive.rules import differentiate
+
+    target = resolve(problem)
+    try:
+        derivation = differentiate(target.tree, target.variable)
+    except InputError as err:
+        raise problem.locate("function", err) from None
+    result = derivation.result
+    compact = _with_inner(result, derivation)
+    inner = tuple(Inner(n, unparse(e), pretty(e), latex(e)) for n, e in derivation.inner.items()
+                  if n in names_in(compact))
+
+    forms: list[Form] = []
+    recognised = _recognise(target)
+    if recognised is not None:
+        catalog_tree = _catalog_form(recognised, target.variable)
+        if catalog_tree != result:
+            note = "" if target.entry else f"the function is {recognised.name}({target.variable})"
+            forms.append(form(f"catalog form ({recognised.name}')", catalog_tree, note))
+
+    from gradcli.derive import symbolic
+
+    route = symbolic.Route(target.tree, result, target.variable, seed=seed,
+                           domain=recognised.domain if recognised else "real",
+                           kinks=_kinks(target))
+    simplified, simplification = route.simplified()
+    if simplified is not None and len(unparse(simplified)) < len(unparse(result)) and \
+            unparse(simplified) not in {f.expression for f in forms}:
+        forms.append(form("simplified by SymPy", simplified))
+    elif simplified is not None:
+        simplification = "SymPy's simplify found nothing shorter"
+    checks = [route.check_rules()]
+    checks += [route.check_form(f.label, parse(f.expression, variables=target.variables or None))
+               for f in forms]
+    notes: list[str] = []
+    if problem.check:
+        from gradcli.verify.scalar import check_against_torch
+
+        torch_check, kink_notes = check_against_torch(
+            target.tree, result, target.variable, target.entry, route.points, route.held,
+            kinks=_kinks(target))
+        checks.append(torch_check)
+        notes.extend(kink_notes)
+    else:
+        notes.append("torch check skipped (--no-check); the derivation was cross-checked "
+                     "against SymPy's diff only")
+
+    claim = None
+    if problem.claim is not None:
+        try:
+            claim_tree = parse(problem.claim, variables=set(target.variables) | {target.variable})
+        except InputError as err:
+            raise problem.locate("claim", err) from None
+        claim = route.judge(claim_tree, problem.claim)
+
+    values = route.values_at(problem.at) if problem.at else ()
+    definition_note = target.entry.doc if target.entry else ""
+    return DerivativeResult(
+        kind="derivative", name=problem.name or f"d/d{target.variable} {target.text}",
+        checks=tuple(checks), claims=(claim,) if claim else (), seed=seed, notes=tuple(notes),
+        function=target.text,
+        definition=form(f"{target.entry.name}({target.variable})" if target.entry
+                        else "f", derivation.target, definition_note),
+        wrt=target.variable,
+        derivative=form(f"d/d{target.variable}", result),
+        compact=form(f"d/d{target.variable}", compact) if inner else None,
+        inner=inner, forms=tuple(forms),
+        steps=_steps(derivation, target.variable) if problem.steps else (),
+        constants=explain_constants(target.tree, result),
+        values=values, held=tuple(route.held.items()), claim=claim,
+        simplification=simplification)
+
+
+def _kinks(target: Target) -> tuple[float, ...]:
+    """Where the target is not differentiable, when the catalog knows (relu(x) at 0)."""
+    if target.entry is not None:
+        return target.entry.kinks
+    kinks: set[float] = set()
+    for n in walk(target.tree):
+        if isinstance(n, Call) and n.args and n.args[0] == Name(target.variable):
+            entry = catalog.lookup(n.func)
+            if entry is not None:
+                kinks.update(entry.kinks)
+    return tuple(sorted(kinks))
+
+
+__all__ = ["DerivativeResult", "Form", "Inner", "solve", "Counterexample", "Check"]

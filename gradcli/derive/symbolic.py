@@ -1,0 +1,160 @@
+"""The SymPy route for scalar derivatives: an independent diff, bounded simplify, claim proofs.
+
+Everything here is evaluated at the same seeded points (`verify.points`) with the float64
+dispatcher of `verify.floats`, so a comparison costs microseconds and never imports torch.
+Symbolic work that can explode (simplify, proofs of equivalence) runs under a size limit and
+a time budget; when either is exceeded the result says so instead of hanging.
+"""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from gradcli.budget import OverBudget, time_limit
+from gradcli.expr.ast import Node
+from gradcli.expr.from_sympy import NotExpressible, to_tree
+from gradcli.expr.to_sympy import build, symbol
+from gradcli.results import Check, Counterexample, Verdict
+from gradcli.verify import floats
+from gradcli.verify.points import held_values, sample
+
+SIMPLIFY_MAX_OPS = 40
+SIMPLIFY_SECONDS = 0.5
+PROOF_MAX_OPS = 400
+PROOF_SECONDS = 1.0
+RULES_RTOL, RULES_ATOL = 1e-10, 1e-12
+CLAIM_RTOL, CLAIM_ATOL = 1e-7, 1e-9
+MIN_POINTS = 4
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.6g}"
+
+
+class Route:
+    def __init__(self, target: Node, derived: Node, variable: str, *, seed: int,
+                 domain: str = "real", kinks: tuple[float, ...] = ()):
+        self.variable = variable
+        self.symbols: dict[str, sp.Symbol] = {variable: symbol(variable)}
+        self.x = self.symbols[variable]
+        self.target = build(target, self.symbols)
+        self.derived = build(derived, self.symbols)
+        self.reference = sp.diff(self.target, self.x)
+        others = [n for n in self.symbols if n != variable]
+        self.held = held_values(seed, others)
+        candidates = sample(seed, domain=domain, kinks=kinks)
+        at = [self._at(p) for p in candidates]
+        f = floats.values(self.target, at)
+        ref = floats.values(self.reference, at)
+        keep = [i for i in range(len(at)) if f[i] is not None and ref[i] is not None]
+        if len(keep) < MIN_POINTS and domain == "real":  # log(x), sqrt(x): try x > 0
+            candidates = sample(seed, domain="positive", kinks=kinks)
+            at = [self._at(p) for p in candidates]
+            f, ref = floats.values(self.target, at), floats.values(self.reference, at)
+            keep = [i for i in range(len(at)) if f[i] is not None and ref[i] is not None]
+        self.points = [candidates[i] for i in keep]
+        self._at_points = [at[i] for i in keep]
+        self._reference_values = [ref[i] for i in keep]
+        self._function_values = [f[i] for i in keep]
+
+    def _at(self, p: float) -> dict[sp.Symbol, float]:
+        at = {self.x: p}
+        at.update({self.symbols[n]: v for n, v in self.held.items()})
+        return at
+
+    def labels(self) -> list[str]:
+        return [f"{self.variable} = {_fmt(p)}" for p in self.points]
+
+    def _compare(self, what: str, expr: sp.Expr, reference: str) -> Check:
+        got = floats.values(expr, self._at_points)
+        pairs = [(r, g) for r, g in zip(self._reference_values, got, strict=True)]
+        bad = [i for i, (_, g) in enumerate(pairs) if g is None]
+        expected = [r for r, _ in pairs]
+        got_f = [math.nan if g is None else g for _, g in pairs]
+        check = floats.compare(what, expected, got_f, labels=self.labels(), reference=reference,
+                               rtol=RULES_RTOL, atol=RULES_ATOL)
+        if bad:
+            from dataclasses import replace
+
+            check = replace(check, passed=False,
+                            notes=(*check.notes, f"undefined at {self.labels()[bad[0]]}"))
+        return check
+
+    def check_rules(self) -> Check:
+        if not self.points:
+            return Check("rules vs SymPy", False, math.inf, math.inf, 0, "sympy.diff",
+                         notes=("the function is undefined at every sample point",))
+        return self._compare("derivation vs SymPy's diff of the definition", self.derived,
+                             "sympy.diff (catalog functions expanded to their definitions)")
+
+    def check_form(self, label: str, tree: Node) -> Check:
+        return self._compare(f"{label} vs SymPy's diff", build(tree, self.symbols),
+                             "sympy.diff (catalog functions expanded to their definitions)")
+
+    def simplified(self) -> tuple[Node | None, str]:
+        ops = sp.count_ops(self.derived)
+        if ops > SIMPLIFY_MAX_OPS:
+            return None, (f"SymPy's simplify was not run: the derivative has {ops} operations, "
+                          f"over the budget of {SIMPLIFY_MAX_OPS}; it is shown as derived")
+        try:
+            with time_limit(SIMPLIFY_SECONDS):
+                simple = sp.simplify(self.derived)
+        except OverBudget:
+            return None, (f"SymPy's simplify ran over its {SIMPLIFY_SECONDS:g} s budget; "
+                          "the derivative is shown as derived")
+        try:
+            return to_tree(simple), ""
+        except NotExpressible as exc:
+            return None, (f"SymPy's simplest form uses {exc}, which the expression language "
+                          "does not have; not shown")
+
+    def values_at(self, points: tuple[float, ...]) -> tuple[tuple[float, float | None, float | None], ...]:
+        at = [self._at(p) for p in points]
+        return tuple(zip(points, floats.values(self.target, at), floats.values(self.derived, at),
+                         strict=True))
+
+    def judge(self, claim: Node, text: str) -> Verdict:
+        claimed_expr = build(claim, dict(self.symbols))
+        claimed = floats.values(claimed_expr, self._at_points)
+        target = f"d/d{self.variable}"
+        for i, (want, got) in enumerate(zip(self._reference_values, claimed, strict=True)):
+            wrong = got is None or abs(got - want) > CLAIM_ATOL + CLAIM_RTOL * abs(want)
+            if wrong:
+                inputs = {self.variable: self.points[i], **self.held}
+                return Verdict(target, text, False,
+                               Counterexample(inputs, got if got is not None else "undefined",
+                                              want, where=self.labels()[i]),
+                               hint=self._hint(claimed),
+                               method=f"compared at {len(self.points)} points in float64")
+        method = (f"equal at {len(self.points)} points (float64, rtol {CLAIM_RTOL:g}); "
+                  + self._prove(claimed_expr))
+        return Verdict(target, text, True, method=method)
+
+    def _prove(self, claimed: sp.Expr) -> str:
+        difference = claimed - self.reference
+        if sp.count_ops(difference) > PROOF_MAX_OPS:
+            return "too large for a symbolic proof"
+        try:
+            with time_limit(PROOF_SECONDS):
+                zero = sp.simplify(difference) == 0
+        except OverBudget:
+            return f"no symbolic proof within {PROOF_SECONDS:g} s"
+        return "SymPy proves the difference is 0" if zero else "SymPy could not simplify the difference to 0"
+
+    def _hint(self, claimed: list[float | None]) -> str:
+        pairs = [(g, w) for g, w in zip(claimed, self._reference_values, strict=True)
+                 if g is not None and abs(w) > 1e-9]
+        if len(pairs) >= 2:
+            ratios = [g / w for g, w in pairs]
+            k = ratios[0]
+            if all(math.isclose(r, k, rel_tol=1e-7) for r in ratios):
+                if math.isclose(k, -1, rel_tol=1e-9):
+                    return "the sign is flipped"
+                return f"off by a constant factor: the claim is {k:.6g} × the derivative"
+        function = self._function_values
+        if all(g is not None and math.isclose(g, f, rel_tol=1e-9, abs_tol=1e-12)
+               for g, f in zip(claimed, function, strict=True)):
+            return "that is the function itself, not its derivative"
+        return ""

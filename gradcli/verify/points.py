@@ -1,0 +1,31 @@
+"""Seeded sample points for scalar checks: fixed landmarks plus random ones.
+
+The landmarks span negative, zero, positive and large magnitudes (where saturating
+activations and their derivatives misbehave); the random points, drawn from the seed, catch
+what landmarks miss. Kinks are kept out: a function is checked where it is differentiable,
+and its kinks are reported separately against torch's convention.
+"""
+
+from __future__ import annotations
+
+import random
+
+LANDMARKS = (-10.0, -5.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 5.0, 10.0)
+RANDOM_POINTS = 21
+KINK_GAP = 1e-3
+
+
+def sample(seed: int, *, domain: str = "real", kinks: tuple[float, ...] = (),
+           count: int = RANDOM_POINTS) -> list[float]:
+    rng = random.Random(seed)
+    points = list(LANDMARKS) + [round(rng.gauss(0.0, 3.0), 6) for _ in range(count)]
+    if domain == "positive":
+        points = [abs(p) for p in points if p != 0] + [1e-3, 0.25]
+    points = [p for p in points if all(abs(p - k) > KINK_GAP for k in kinks)]
+    return sorted(set(points), key=lambda p: (abs(p), p))
+
+
+def held_values(seed: int, names: list[str]) -> dict[str, float]:
+    """Values for the other variables of a multi-variable target, drawn from the seed."""
+    rng = random.Random(seed + 1)
+    return {n: round(rng.uniform(0.5, 2.0), 6) for n in sorted(names)}

@@ -1,0 +1,81 @@
+"""The torch route for scalar derivatives: autograd of torch's own implementation.
+
+The derivative we print is parsed back from its printed text and evaluated by
+`verify.evaluate`, so the check also proves that what we print means what we derived. The
+reference is torch autograd of the catalog's torch function (`F.gelu(x, approximate="tanh")`
+for `gelu`) or, for a typed expression, of that expression evaluated with torch ops.
+Kinks are checked apart: there the question is which convention the formula follows, and
+torch's is the one we name.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from gradcli import catalog
+from gradcli.expr.ast import Node
+from gradcli.expr.parse import parse
+from gradcli.expr.unparse import unparse
+from gradcli.results import Check
+from gradcli.verify.compare import AUTOGRAD, Tolerance, compare
+from gradcli.verify.evaluate import evaluate
+
+
+def _reference(target: Node, entry: catalog.Entry | None, env: dict[str, torch.Tensor],
+               variable: str) -> tuple[torch.Tensor, str]:
+    if entry is not None:
+        params = {p.name: p.default for p in entry.params}
+        return entry.reference(torch, env[variable], **params), f"autograd of {entry.torch}"
+    return evaluate(target, env), "autograd of the expression, evaluated with torch ops"
+
+
+def _autograd(target: Node, entry: catalog.Entry | None, points: list[float], variable: str,
+              held: dict[str, float]) -> tuple[torch.Tensor, str]:
+    xs = torch.tensor(points, dtype=torch.float64, requires_grad=True)
+    env = {variable: xs, **{k: torch.tensor(v, dtype=torch.float64) for k, v in held.items()}}
+    y, label = _reference(target, entry, env, variable)
+    # Each output depends on its own point only, so the gradient of the sum is the derivative.
+    if not y.requires_grad:  # step(x): piecewise constant, no graph at all
+        return torch.zeros_like(xs).detach(), label
+    (grad,) = torch.autograd.grad(y.sum(), xs, allow_unused=True)
+    return (torch.zeros_like(xs) if grad is None else grad).detach(), label
+
+
+def _ours(derivative: Node, points: list[float], variable: str, held: dict[str, float]) -> torch.Tensor:
+    printed = parse(unparse(derivative), variables={variable, *held})
+    env = {variable: torch.tensor(points, dtype=torch.float64),
+           **{k: torch.tensor(v, dtype=torch.float64) for k, v in held.items()}}
+    return evaluate(printed, env).expand(len(points))
+
+
+def check_against_torch(target: Node, derivative: Node, variable: str,
+                        entry: catalog.Entry | None, points: list[float], held: dict[str, float],
+                        *, kinks: tuple[float, ...] = ()) -> tuple[Check, list[str]]:
+    expected, label = _autograd(target, entry, points, variable, held)
+    got = _ours(derivative, points, variable, held)
+    names = tuple(f"{variable} = {p:.6g}" for p in points)
+    tol, notes = AUTOGRAD, ()
+    if entry is not None and entry.reference_rtol is not None:
+        tol = Tolerance(entry.reference_rtol, AUTOGRAD.atol, f"{AUTOGRAD.name}, loosened")
+        notes = (entry.reference_note,)
+    check = compare(f"d/d{variable} vs torch autograd", expected, got, reference=label,
+                    where_names=names, tol=tol, notes=notes)
+    return check, kink_notes(target, derivative, variable, entry, held, kinks)
+
+
+def kink_notes(target: Node, derivative: Node, variable: str, entry: catalog.Entry | None,
+               held: dict[str, float], kinks: tuple[float, ...]) -> list[str]:
+    notes = []
+    for k in kinks:
+        expected, _ = _autograd(target, entry, [k], variable, held)
+        got = _ours(derivative, [k], variable, held)
+        e, g = float(expected[0]), float(got[0])
+        convention = entry.kink_note if entry is not None and entry.kink_note else ""
+        if abs(e - g) <= AUTOGRAD.atol + AUTOGRAD.rtol * abs(e):
+            notes.append(f"not differentiable at {variable} = {k:g}: the formula gives {g:.6g}, "
+                         f"torch's convention" + (f" ({convention})" if convention else ""))
+        else:
+            notes.append(f"not differentiable at {variable} = {k:g}: torch's convention gives "
+                         f"{e:.6g}, the formula {g:.6g} (a one-sided choice, not a failure)"
+                         + (f"; {convention}" if convention else ""))
+    return notes
