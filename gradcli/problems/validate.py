@@ -231,7 +231,7 @@ def _header(r: Reader, m: Mapping, file: str | None) -> dict[str, Any]:
         node = m.get(key)
         if node is not None:
             out[key] = r.text(node, key)
-    if "name" not in out and file:
+    if "name" not in out and file and not file.startswith("<"):  # not for <stdin>
         out["name"] = Path(file).stem
     return out
 
