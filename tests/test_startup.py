@@ -1,0 +1,67 @@
+"""Start-up stays light: help, version and `list` never load SymPy, torch or numpy.
+
+Each case runs gradcli in a fresh interpreter (sys.modules of the test process are polluted by
+other tests) and reports which heavy packages the run imported. Rich loads only when the rich
+format is chosen; stdout is a pipe here, so the default format is plain.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from gradcli import __version__
+
+HEAVY = ("sympy", "torch", "numpy", "rich", "matplotlib")
+
+PROBE = """
+import json, sys
+heavy = set(json.loads(sys.argv[2]))
+sys.argv = ["gradcli", *json.loads(sys.argv[1])]
+code = None
+try:
+    from gradcli.cli.app import main
+    main()
+except SystemExit as exc:
+    code = exc.code
+loaded = sorted({name.split(".")[0] for name in sys.modules} & heavy)
+sys.stderr.write("\\nPROBE " + json.dumps({"code": code, "loaded": loaded}) + "\\n")
+"""
+
+
+def imported(*args: str) -> tuple[int | None, list[str]]:
+    """Run gradcli with `args` in a fresh interpreter: (exit code, heavy packages imported)."""
+    run = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args), json.dumps(HEAVY)],
+                         capture_output=True, text=True, timeout=120,
+                         env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "TERM": "dumb"})
+    line = [ln for ln in run.stderr.splitlines() if ln.startswith("PROBE ")]
+    assert line, run.stderr
+    report = json.loads(line[-1][len("PROBE "):])
+    return report["code"], report["loaded"]
+
+
+@pytest.mark.parametrize("args", [
+    ("--help",),
+    ("--version",),
+    ("list",),
+    ("list", "--format", "plain"),
+    ("list", "--format", "json"),
+    ("list", "--format", "markdown"),
+    ("list", "--format", "latex"),
+    ("list", "--help",),
+], ids=" ".join)
+def test_start_up_imports_no_sympy_torch_numpy_or_rich(args):
+    assert imported(*args) == (0, [])
+
+
+def test_rich_is_imported_only_when_the_rich_format_is_chosen():
+    assert imported("list", "--format", "rich") == (0, ["rich"])
+
+
+def test_python_dash_m_gradcli_prints_the_version():
+    run = subprocess.run([sys.executable, "-m", "gradcli", "--version"], capture_output=True,
+                         text=True, timeout=120)
+    assert (run.returncode, run.stdout, run.stderr) == (0, f"gradcli {__version__}\n", "")
