@@ -1,0 +1,229 @@
+"""Building derived matrix expressions, with a few local simplifications as they are built.
+
+Gradient expressions are ordinary `gradcli.expr.ast` trees, so they print with
+`expr.unparse` (pasteable as claims) and evaluate with `verify.evaluate`. The constructors
+here fold what hand derivations fold: `x*1`, `0 + x`, `(xᵀ)ᵀ`, `0.5*2`, `x**1`, `--x`, and
+keep Hadamard products left-associated so they print as `(y - t)*y*(1 - y)`.
+
+Three node kinds exist only inside derivations:
+- `Adjoint`: ∂L/∂v (δ) as one symbol, so the steps read `δ xᵀ`; `expand` substitutes it
+  before anything is printed as text or evaluated.
+- `DimNum`: a count such as N (a mean's 1/N) that prints as its dimension name in course
+  notation and as its number in the expression language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from gradcli.expr.ast import Binary, Call, Name, Node, Num, Str, Transpose, Unary
+
+
+@dataclass(frozen=True)
+class Adjoint(Name):
+    symbol: str = ""  # course notation: δ, ∂L/∂y
+    latex: str = ""
+
+
+@dataclass(frozen=True)
+class DimNum(Num):
+    symbol: str = ""  # the dimension name: N
+
+
+ZERO = Num(0)
+ONE = Num(1)
+
+
+def num(value: float) -> Num:
+    if value == int(value) and abs(value) < 1e15:
+        return Num(int(value))
+    return Num(float(value))
+
+
+def is_const(node: Node) -> bool:
+    return type(node) is Num
+
+
+def is_zero(node: Node) -> bool:
+    return is_const(node) and node.value == 0
+
+
+def is_one(node: Node) -> bool:
+    return is_const(node) and node.value == 1
+
+
+def split(node: Node) -> tuple[float, Node | None]:
+    """(numeric coefficient, the rest): 0.5*(2*x) -> (1.0, x)."""
+    if is_const(node):
+        return float(node.value), None
+    if isinstance(node, Unary):
+        c, rest = split(node.operand)
+        return (-c if node.op == "-" else c), rest
+    if isinstance(node, Binary) and node.op == "*":
+        ca, ra = split(node.left)
+        cb, rb = split(node.right)
+        return ca * cb, _product(ra, rb)
+    if isinstance(node, Binary) and node.op == "/" and is_const(node.right) and node.right.value != 0:
+        c, rest = split(node.left)
+        return c / float(node.right.value), rest
+    return 1.0, node
+
+
+def _product(a: Node | None, b: Node | None) -> Node | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if isinstance(b, Binary) and b.op == "*":  # keep Hadamard chains left-associated
+        return _product(_product(a, b.left), b.right)
+    return Binary("*", a, b)
+
+
+def scale(c: float, rest: Node | None) -> Node:
+    if rest is None or c == 0:
+        return num(c)
+    if c == 1:
+        return rest
+    if c == -1:
+        return Unary("-", rest)
+    if isinstance(rest, Binary) and rest.op == "/" and is_one(rest.left):
+        return Binary("/", num(c), rest.right)
+    if c < 0:
+        return Unary("-", Binary("*", num(-c), rest))
+    return Binary("*", num(c), rest)
+
+
+def mul(a: Node, b: Node) -> Node:
+    ca, ra = split(a)
+    cb, rb = split(b)
+    return scale(ca * cb, _product(ra, rb))
+
+
+def neg(a: Node) -> Node:
+    return mul(num(-1), a)
+
+
+def add(a: Node, b: Node) -> Node:
+    if is_zero(a):
+        return b
+    if is_zero(b):
+        return a
+    if is_const(a) and is_const(b):
+        return num(a.value + b.value)
+    ca, ra = split(a)
+    cb, rb = split(b)
+    if ra is not None and ra == rb:
+        return scale(ca + cb, ra)
+    if cb < 0 and rb is not None:
+        return Binary("-", a, scale(-cb, rb))
+    return Binary("+", a, b)
+
+
+def sub(a: Node, b: Node) -> Node:
+    return add(a, neg(b))
+
+
+def div(a: Node, b: Node) -> Node:
+    if is_one(b):
+        return a
+    if is_zero(a):
+        return ZERO
+    if is_const(b) and b.value != 0:
+        c, rest = split(a)
+        q = c / float(b.value)
+        if rest is None or q == int(q):
+            return scale(q, rest)
+    return _divide(a, b)
+
+
+def _divide(a: Node, b: Node) -> Node:
+    c, rest = split(a)
+    if rest is None:
+        return Binary("/", num(c), b)
+    if c == 1:
+        return Binary("/", rest, b)
+    return scale(c, Binary("/", rest, b))
+
+
+def power(a: Node, p: float) -> Node:
+    if p == 1:
+        return a
+    if p == 0:
+        return ONE
+    return Binary("**", a, num(p))
+
+
+def matmul(a: Node, b: Node) -> Node:
+    if is_zero(a) or is_zero(b):
+        return ZERO
+    ca, ra = split(a)
+    cb, rb = split(b)
+    if ra is None or rb is None:  # a scalar coefficient alone cannot be a matrix
+        return Binary("@", a, b)
+    return scale(ca * cb, Binary("@", ra, rb))
+
+
+def transpose(a: Node, scalar: bool = False) -> Node:
+    if scalar or is_const(a):
+        return a
+    if isinstance(a, Transpose):
+        return a.operand
+    c, rest = split(a)
+    if c != 1 and rest is not None:
+        return scale(c, transpose(rest))
+    if isinstance(a, Unary):
+        return Unary(a.op, transpose(a.operand))
+    return Transpose(a)
+
+
+def call(func: str, *args: Node, **kwargs: float | str) -> Node:
+    kw = tuple((k, Str(v) if isinstance(v, str) else num(v)) for k, v in kwargs.items())
+    return Call(func, tuple(args), kw)
+
+
+def rebuild(node: Node, leaf: Callable[[Node], Node | None]) -> Node:
+    """The tree with `leaf(n)` substituted wherever it returns a node, re-simplified bottom-up."""
+    found = leaf(node)
+    if found is not None:
+        return found
+    if isinstance(node, Unary):
+        inner = rebuild(node.operand, leaf)
+        return neg(inner) if node.op == "-" else inner
+    if isinstance(node, Transpose):
+        return transpose(rebuild(node.operand, leaf))
+    if isinstance(node, Binary):
+        a, b = rebuild(node.left, leaf), rebuild(node.right, leaf)
+        return {"+": add, "-": sub, "*": mul, "/": div, "@": matmul}.get(node.op, _pow)(a, b)
+    if isinstance(node, Call):
+        return Call(node.func, tuple(rebuild(x, leaf) for x in node.args), node.kwargs)
+    return node
+
+
+def _pow(a: Node, b: Node) -> Node:
+    return power(a, b.value) if is_const(b) else Binary("**", a, b)
+
+
+def simplify(node: Node) -> Node:
+    return rebuild(node, lambda n: None)
+
+
+def substitute(node: Node, mapping: Mapping[str, Node]) -> Node:
+    """Replace names (not function names) by trees."""
+    return rebuild(node, lambda n: mapping.get(n.id) if isinstance(n, Name) and not
+                   isinstance(n, Adjoint) and n.id in mapping else None)
+
+
+def reuse(node: Node, definitions: Mapping[Node, str]) -> Node:
+    """Replace every subtree equal to a forward line's right-hand side by the line's name.
+
+    So σ'(z) = sigmoid(z)*(1 - sigmoid(z)) reads y*(1 - y) when the forward says y = sigmoid(z).
+    """
+    return rebuild(node, lambda n: Name(definitions[n]) if not isinstance(n, Name | Num)
+                   and n in definitions else None)
+
+
+def size(node: Node) -> int:
+    from gradcli.expr.ast import walk
+
+    return sum(1 for _ in walk(node))

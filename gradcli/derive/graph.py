@@ -1,0 +1,176 @@
+"""A network problem as a checked computation graph: parsed lines with shapes.
+
+Everything a user can get wrong in a `kind: network` file is found here, before any
+derivation, and reported as an `InputError` located at the key it came from (`forward.z`,
+`loss.L`, `wrt`, `given.W`, `claims.W`, `values.x`): undeclared names, shape mismatches, a
+loss that is not a scalar, `wrt` naming nothing.
+
+A file without a loss checks its last layer alone: the loss becomes `sum(grad_y * y)` for a
+random upstream `grad_y` (= ∂L/∂y), so every gradient is a vector-Jacobian product with a
+non-uniform upstream, as when a layer sits inside a larger network.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from gradcli import catalog
+from gradcli.derive.shapes import SCALAR, Shape, Shapes, declared, fmt, is_scalarlike
+from gradcli.errors import InputError
+from gradcli.expr.ast import Name, Node, names
+from gradcli.expr.parse import parse
+from gradcli.problems.model import NetworkProblem
+
+_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+
+@dataclass(frozen=True)
+class Line:
+    name: str
+    node: Node
+    text: str
+    key: str  # where it sits in the file: "forward.z", "loss.L"
+    shape: Shape
+
+
+@dataclass
+class Graph:
+    given: dict[str, Shape]
+    lines: tuple[Line, ...]  # the forward lines, then the loss line
+    loss: str
+    shapes: Shapes
+    wrt: tuple[str, ...]
+    upstream: str | None = None  # the random upstream's name when a layer is checked alone
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def forward(self) -> tuple[Line, ...]:
+        return self.lines[:-1]
+
+    @property
+    def declared(self) -> set[str]:
+        return set(self.given) | {line.name for line in self.forward}
+
+    def line(self, name: str) -> Line | None:
+        return next((x for x in self.lines if x.name == name), None)
+
+    def shape(self, name: str) -> Shape:
+        return self.shapes.names[name]
+
+    @property
+    def definitions(self) -> dict[Node, str]:
+        """Forward right-hand sides -> their names, so derivatives can say y for sigmoid(z)."""
+        return {line.node: line.name for line in self.forward if not isinstance(line.node, Name)}
+
+
+def _suggest(word: str, choices) -> str | None:
+    match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f"did you mean {match[0]!r}?" if match else None
+
+
+def _check_name(problem: NetworkProblem, key: str, name: str, what: str) -> None:
+    if not isinstance(name, str) or not _IDENT.match(name):
+        raise problem.locate(key, InputError(
+            f"{what} {name!r} is not a valid name (letters, digits and _, starting with a letter)"))
+    if catalog.lookup(name) or name in ("pi", "e"):
+        raise problem.locate(key, InputError(
+            f"{what} {name!r} shadows the catalog's {name!r}", hint="choose another name"))
+
+
+def _given(problem: NetworkProblem) -> dict[str, Shape]:
+    dims = {}
+    for d, size in problem.dims.items():
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise problem.locate(f"dims.{d}", InputError(f"dims: {d} must be a positive integer, not {size!r}"))
+        dims[d] = size
+    given = {}
+    for name, spec in problem.given.items():
+        _check_name(problem, f"given.{name}", name, "given name")
+        try:
+            given[name] = declared(tuple(spec), dims, name)
+        except InputError as err:
+            raise problem.locate(f"given.{name}", err) from None
+    return given
+
+
+def _parse_line(problem, key: str, name: str, text: str, shapes: Shapes) -> Line:
+    try:
+        node = parse(text, variables=set(shapes.names))
+        shape = shapes(node)
+    except InputError as err:
+        if err.message.startswith("unknown name"):
+            later = [n for n, _ in problem.forward if n not in shapes.names]
+            bad = err.message.split("'")[1] if "'" in err.message else ""
+            if bad in later:
+                err = InputError(f"{bad!r} is used before the line that defines it",
+                                 column=err.column, hint="forward lines run in order")
+        raise problem.locate(key, err) from None
+    return Line(name, node, text, key, shape)
+
+
+def build(problem: NetworkProblem) -> Graph:
+    given = _given(problem)
+    shapes = Shapes(given)
+    lines: list[Line] = []
+    if not problem.forward:
+        raise problem.locate("forward", InputError("forward is empty: give at least one line"))
+    for name, text in problem.forward:
+        key = f"forward.{name}"
+        _check_name(problem, key, name, "forward name")
+        if name in shapes.names:
+            raise problem.locate(key, InputError(f"{name!r} is already declared",
+                                                 hint="each name is given or computed once"))
+        line = _parse_line(problem, key, name, text, shapes)
+        shapes.names[name] = line.shape
+        lines.append(line)
+    graph = Graph(given, (), "", shapes, ())
+    loss_name, loss_text = problem.loss
+    if str(loss_text).strip() in ("", "0") and loss_name == "L":
+        loss_name, loss_text = _layer_alone(graph, lines[-1], given, shapes)
+    key = f"loss.{loss_name}"
+    _check_name(problem, key, loss_name, "loss name")
+    if loss_name in shapes.names:
+        raise problem.locate(key, InputError(f"the loss name {loss_name!r} is already declared"))
+    loss = _parse_line(problem, key, loss_name, str(loss_text), shapes)
+    if not is_scalarlike(loss.shape):
+        raise problem.locate(key, InputError(
+            f"the loss must be a scalar; {loss_name} = {loss_text} is {fmt(loss.shape)}",
+            hint=f"reduce it, e.g. sum({loss_text})"))
+    shapes.names[loss_name] = SCALAR
+    graph.lines = (*lines, loss)
+    graph.loss = loss_name
+    graph.wrt = _wrt(problem, graph)
+    for name in problem.claims:
+        if name not in graph.declared:
+            raise problem.locate(f"claims.{name}", InputError(
+                f"claims: {name!r} is not a given or forward name",
+                hint=_suggest(name, graph.declared) or "a claim is keyed by the variable it differentiates by"))
+    return graph
+
+
+def _layer_alone(graph: Graph, out: Line, given: dict, shapes: Shapes) -> tuple[str, str]:
+    upstream = f"grad_{out.name}"
+    given[upstream] = out.shape
+    shapes.names[upstream] = out.shape
+    graph.upstream = upstream
+    graph.notes.append(f"No loss given: {out.name} is checked alone against a random, non-uniform "
+                       f"upstream {upstream} = ∂L/∂{out.name}, i.e. L = sum({upstream} * {out.name}).")
+    return "L", f"sum({upstream} * {out.name})"
+
+
+def _wrt(problem: NetworkProblem, graph: Graph) -> tuple[str, ...]:
+    wrt = tuple(problem.wrt)
+    if not wrt:
+        used = set().union(*(names(line.node) for line in graph.lines))
+        wrt = tuple(n for n in graph.given if n in used and n != graph.upstream)
+    for name in wrt:
+        if name == graph.loss:
+            raise problem.locate("wrt", InputError(f"wrt: {name!r} is the loss itself",
+                                                   hint="list the variables to differentiate by"))
+        if name not in graph.declared:
+            raise problem.locate("wrt", InputError(
+                f"wrt: {name!r} names nothing (not a given or forward name)",
+                hint=_suggest(name, graph.declared)))
+    return tuple(dict.fromkeys(wrt))

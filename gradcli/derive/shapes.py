@@ -1,0 +1,212 @@
+"""Shapes of network expressions, worked out on dimension names, never on entries.
+
+A shape is `()` for a scalar or `(rows, cols)` of `Dim`s; the SPEC's 1-D `[n]` is the column
+`(n, 1)`. Dimensions are compared by name (`n` and `m` differ even when both are 3: the names
+are the user's statement of which axes match), a literal number by value. Only a literal 1
+broadcasts (numpy's rule on 2-D shapes), so the derivation knows symbolically which axes an
+upstream gradient must be summed over, and its cost is the same for n = 3 and n = 1024.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from gradcli.errors import InputError
+from gradcli.expr.ast import Binary, Call, Name, Node, Num, Str, Transpose, Unary
+from gradcli.expr.parse import constant_value
+from gradcli.expr.unparse import unparse
+
+
+@dataclass(frozen=True)
+class Dim:
+    symbol: str  # "n", or the digits of a literal size
+    size: int
+
+    def __str__(self) -> str:
+        return self.symbol
+
+    @property
+    def is_one(self) -> bool:
+        return self.symbol == "1"
+
+    def same(self, other: Dim) -> bool:
+        if self.symbol.isdigit() or other.symbol.isdigit():
+            return self.size == other.size
+        return self.symbol == other.symbol
+
+
+ONE = Dim("1", 1)
+Shape = tuple  # () or (Dim, Dim)
+SCALAR: Shape = ()
+
+
+def literal(size: int) -> Dim:
+    return Dim(str(size), size)
+
+
+def fmt(shape: Shape) -> str:
+    """`n×1`, `N×m`, or `scalar`."""
+    return "scalar" if not shape else f"{shape[0]}×{shape[1]}"
+
+
+def sizes(shape: Shape) -> tuple[int, ...]:
+    return tuple(d.size for d in shape)
+
+
+def is_scalarlike(shape: Shape) -> bool:
+    """A scalar, or a 1×1 matrix (x.T @ x): both can be a loss and broadcast anywhere."""
+    return not shape or (shape[0].is_one and shape[1].is_one)
+
+
+def same(a: Shape, b: Shape) -> bool:
+    if not a or not b:
+        return is_scalarlike(a) and is_scalarlike(b)
+    return a[0].same(b[0]) and a[1].same(b[1])
+
+
+def declared(spec: tuple, dims: Mapping[str, int], name: str) -> Shape:
+    """The shape of a `given:` entry: [] scalar, [n] column, [n, m] matrix."""
+    if len(spec) > 2:
+        raise InputError(f"{name} has {len(spec)} dimensions; network problems use scalars, "
+                         "vectors and matrices (at most 2)")
+    out = []
+    for d in spec:
+        if isinstance(d, bool) or not isinstance(d, int | str):
+            raise InputError(f"{name}: a dimension is a name from dims or a positive integer, not {d!r}")
+        if isinstance(d, int):
+            if d < 1:
+                raise InputError(f"{name}: dimension {d} must be at least 1")
+            out.append(literal(d))
+        elif d.isdigit():
+            out.append(literal(int(d)))
+        elif d in dims:
+            out.append(Dim(d, int(dims[d])))
+        else:
+            raise InputError(f"{name}: dimension {d!r} is not declared in dims",
+                             hint=f"add it to dims, e.g. dims: {{{d}: 3}}")
+    if len(out) == 1:
+        out.append(ONE)
+    return tuple(out)
+
+
+def broadcast(a: Shape, b: Shape, node: Node) -> Shape:
+    if not a:
+        return b
+    if not b:
+        return a
+    out = []
+    for x, y in zip(a, b, strict=True):
+        if x.same(y):
+            out.append(x if not x.symbol.isdigit() else y)
+        elif x.is_one:
+            out.append(y)
+        elif y.is_one:
+            out.append(x)
+        else:
+            raise _mismatch(node, f"cannot combine a {fmt(a)} and a {fmt(b)} value with "
+                                  f"{node.op!r}: {x} and {y} differ and neither is 1")
+    return tuple(out)
+
+
+def _mismatch(node: Node, message: str, hint: str | None = None) -> InputError:
+    return InputError(f"shape mismatch in {unparse(node)}: {message}", column=node.column,
+                      hint=hint)
+
+
+class Shapes:
+    """Infers the shape of every node, given the shapes of the names."""
+
+    def __init__(self, names: Mapping[str, Shape]):
+        self.names = dict(names)
+
+    def __call__(self, node: Node) -> Shape:
+        if isinstance(node, Num | Str):
+            return SCALAR
+        if isinstance(node, Name):
+            if node.id in self.names:
+                return self.names[node.id]
+            if node.id in ("pi", "e"):
+                return SCALAR
+            raise InputError(f"unknown name {node.id!r}", column=node.column)
+        if isinstance(node, Unary):
+            return self(node.operand)
+        if isinstance(node, Transpose):
+            s = self(node.operand)
+            return s if not s else (s[1], s[0])
+        if isinstance(node, Binary):
+            return self.binary(node)
+        if isinstance(node, Call):
+            return self.call(node)
+        raise InputError(f"cannot work out the shape of {type(node).__name__}", column=node.column)
+
+    def binary(self, node: Binary) -> Shape:
+        a, b = self(node.left), self(node.right)
+        if node.op != "@":
+            return broadcast(a, b, node)
+        if not a or not b:
+            raise _mismatch(node, "@ needs two matrices or vectors", "use * to scale by a scalar")
+        if not a[1].same(b[0]):
+            hint = None
+            if a[1].same(b[1]) and b[1] != ONE:
+                hint = f"did you mean {unparse(node.left)} @ {unparse(node.right)}.T?"
+            elif a[0].same(b[0]):
+                hint = f"did you mean {unparse(node.left)}.T @ {unparse(node.right)}?"
+            raise _mismatch(node, f"{fmt(a)} @ {fmt(b)}: the inner dimensions {a[1]} and {b[0]} differ",
+                            hint)
+        return (a[0], b[1])
+
+    def call(self, node: Call) -> Shape:
+        from gradcli import catalog
+
+        entry = catalog.lookup(node.func)
+        args = [self(a) for a in node.args[:1]] if entry.group == "elementwise" else \
+            [self(a) for a in node.args]
+        if entry.group == "elementwise":
+            return args[0]
+        f = node.func
+        if f in ("sum", "mean", "norm", "max"):
+            return self._reduced(node, args[0])
+        if f in ("softmax", "log_softmax"):
+            self._dim(node, args[0])
+            return args[0]
+        if f in ("trace", "det", "logdet", "inv"):
+            s = args[0]
+            if not s or not s[0].same(s[1]):
+                raise _mismatch(node, f"{f} needs a square matrix, got {fmt(s)}")
+            return s if f == "inv" else SCALAR
+        if f == "diag":
+            s = args[0]
+            if not s or not s[1].is_one:
+                raise _mismatch(node, f"diag takes a column vector, got {fmt(s)}")
+            return (s[0], s[0])
+        if entry.group == "loss":
+            return self._loss(node, args)
+        if f in ("layer_norm", "batch_norm"):
+            return args[0]
+        raise InputError(f"{f} is not supported in network problems yet", column=node.column)
+
+    def _dim(self, node: Call, s: Shape) -> int | None:
+        d = constant_value(node.args[1]) if len(node.args) > 1 else None
+        if d is None and node.kwarg("dim") is not None:
+            d = constant_value(node.kwarg("dim"))
+        if d is None:
+            return None
+        rank = len(s)
+        if d != int(d) or not -max(rank, 1) <= int(d) < max(rank, 1):
+            raise InputError(f"{node.func}: dim={d:g} is not a dimension of a {fmt(s)} value",
+                             column=node.column)
+        return int(d) % max(rank, 1)
+
+    def _reduced(self, node: Call, s: Shape) -> Shape:
+        d = self._dim(node, s)
+        if d is None or not s:
+            return SCALAR
+        return (ONE, s[1]) if d == 0 else (s[0], ONE)
+
+    def _loss(self, node: Call, args: list[Shape]) -> Shape:
+        pred, target = args[0], args[1]
+        if not same(pred, target) and target:
+            raise _mismatch(node, f"{node.func} compares a {fmt(pred)} prediction with a "
+                                  f"{fmt(target)} target; they must have the same shape")
+        return SCALAR
