@@ -254,3 +254,18 @@ def test_bundled_q4_solves_and_shows_sigmoid_vanishing_while_relu_holds():
     assert result.passed and result.seed == 0
     ratios = {s.activation: s.ratio for s in result.series}
     assert ratios["sigmoid"] < 1e-9 and 0.1 < ratios["relu"] < 10
+
+
+def test_importing_the_command_stays_light_and_python_m_runs_it(tmp_path):
+    import subprocess
+
+    probe = ("import sys; import gradcli.cli.vanish; "
+             "print(sorted(m for m in ('torch', 'sympy', 'matplotlib', 'numpy') if m in sys.modules))")
+    light = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert light.stdout.strip() == "[]"
+    run = subprocess.run([sys.executable, "-m", "gradcli", "vanish", "-a", "sigmoid", "--depth", "2",
+                          "--width", "2", "--batch", "1", "-f", "json"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["activations"]["sigmoid"]["bound"]["max_abs_derivative"] == 0.25
+    assert run.stderr == ""
