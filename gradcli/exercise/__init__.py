@@ -106,9 +106,10 @@ def _rules(problem) -> tuple[str, ...]:
     rules = [f"comparison: float64, per entry |got - expected| <= {ATOL:g} + {RTOL:g}·|expected| "
              f"({TOLERANCE_NAME}); shapes must match", NAN_RULE]
     if problem.forbid:
+        method = problem.forbid[0].rsplit(".", 1)[1]
         rules.append("forbidden: " + ", ".join(problem.forbid) + " — under any import alias, "
-                     "as a tensor method (X.mean()), or via getattr; checked in the file and "
-                     "when called")
+                     f"as a tensor method (X.{method}()), or via getattr; checked in the file "
+                     "and when called")
     if problem.one_line:
         rules.append(constraints.ONE_LINE_RULE)
     rules.append(f"limits: {problem.timeout:g} s to load the file and for each case, "

@@ -219,12 +219,14 @@ def one_line(solution: Solution) -> list[Violation]:
     body = list(node.body)
     if body and _is_docstring(body[0]):
         body = body[1:]
-    if len(body) == 2 and _returns_a_name(body[1]):
-        body = body[:1]
+    besides = ""
+    if len(body) >= 2 and _returns_a_name(body[-1]):
+        besides = f" besides the final `return {body[-1].value.id}`"
+        body = body[:-1]
     problems: list[Violation] = []
     if len(body) != 1:
         where = body[1] if len(body) > 1 else node
-        problems.append(_broken(solution, where, f"the body has {len(body)} statements"))
+        problems.append(_broken(solution, where, f"the body has {len(body)} statements{besides}"))
     else:
         statement = body[0]
         if not _is_simple(statement):
@@ -251,11 +253,13 @@ def _returns_a_name(statement: ast.stmt) -> bool:
     return isinstance(statement, ast.Return) and isinstance(statement.value, ast.Name)
 
 
-_SIMPLE = (ast.Return, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)
+_BLOCKS = tuple(getattr(ast, name) for name in (
+    "For", "AsyncFor", "While", "If", "With", "AsyncWith", "Try", "TryStar", "Match",
+    "FunctionDef", "AsyncFunctionDef", "ClassDef") if hasattr(ast, name))
 
 
 def _is_simple(statement: ast.stmt) -> bool:
-    return isinstance(statement, _SIMPLE)
+    return not isinstance(statement, _BLOCKS)
 
 
 def _helpers(solution: Solution, function: ast.AST) -> list[Violation]:

@@ -1,0 +1,2 @@
+def normalise_tensor(X):
+    return X

@@ -1,0 +1,5 @@
+import torch
+
+
+def normalize_tensor(X):
+    return (X - X.sum(dim=0) / X.shape[0]

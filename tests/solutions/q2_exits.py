@@ -1,0 +1,5 @@
+import os
+
+
+def reverse_rows(X):
+    os._exit(7)

@@ -1,0 +1,3 @@
+def reverse_rows(X):
+    while True:
+        pass
