@@ -31,9 +31,10 @@ def short(value: float) -> str:
 
 
 def orders(ratio: float | None) -> str:
+    """Orders of magnitude between the first and the last layer: -9.5 means 10^9.5 smaller."""
     if ratio is None or ratio <= 0:
-        return ""
-    return f" ({abs(math.log10(ratio)):.1f} orders of magnitude {'down' if ratio < 1 else 'up'})"
+        return "n/a"
+    return f"{math.log10(ratio):+.1f}"
 
 
 def _norm_table(result: VanishingResult, title: str, values: list[tuple[float, ...]],
@@ -143,11 +144,11 @@ def _init_table(result: VanishingResult) -> Table:
 
 
 def _run_table(result: VanishingResult) -> Table:
-    rows = tuple((s.activation, num(s.ratio) + orders(s.ratio), f"{s.mean_sq_derivative:.4f}",
+    rows = tuple((s.activation, num(s.ratio), orders(s.ratio), f"{s.mean_sq_derivative:.4f}",
                   f"{s.predicted_gain(result.init):.3f}",
                   "n/a" if s.measured_gain is None else f"{s.measured_gain:.3f}")
                  for s in result.series)
-    return Table(columns=("activation", "‖∂L/∂W_1‖ / ‖∂L/∂W_D‖", "E[f′(z)²] in this run",
+    return Table(columns=("activation", "‖∂L/∂W_1‖ / ‖∂L/∂W_D‖", "log10", "E[f′(z)²] in this run",
                           "gain predicted", "gain measured"),
                  rows=rows, title=f"This run ({result.init} init)")
 
