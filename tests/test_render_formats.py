@@ -340,3 +340,15 @@ def test_latex_document_compiles_with_pdflatex(tmp_path):
                          text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-3000:]
     assert (tmp_path / "doc.pdf").exists()
+
+
+def test_latex_spells_dashes_and_primes_so_pdflatex_can_print_them():
+    assert latex.escape("--seed, rows 1–2, σ′ ≤ ¼, 10⁻⁹") == (
+        r"-{}-seed, rows 1--2, \ensuremath{\sigma}\ensuremath{^{\prime}} \ensuremath{\leq} ¼, "
+        r"10\ensuremath{^{-}}\ensuremath{^{9}}")
+
+
+def test_latex_allows_matrices_as_wide_as_the_widest_grid():
+    wide = Grid("", (tuple(str(i) for i in range(12)),))
+    assert "\\setcounter{MaxMatrixCols}{12}\n" in write(latex, [wide])
+    assert "\\setcounter{MaxMatrixCols}{10}\n" in write(latex, [Text("no grid")])

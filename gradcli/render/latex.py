@@ -25,7 +25,7 @@ PREAMBLE = r"""\documentclass{article}
 \usepackage[utf8]{inputenc}
 \usepackage{amsmath}
 \usepackage{amssymb}
-\setcounter{MaxMatrixCols}{64}
+\setcounter{MaxMatrixCols}{%d}
 \begin{document}
 """
 END = "\\end{document}\n"
@@ -33,7 +33,8 @@ END = "\\end{document}\n"
 _SPECIAL = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "#": r"\#", "$": r"\$", "%": r"\%",
     "&": r"\&", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", "\n": " ",
+    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", "`": r"\textasciigrave{}",
+    "\n": " ",
 }
 _UNICODE = {
     "×": r"\times", "⊙": r"\odot", "ᵀ": r"^{\top}", "σ": r"\sigma", "−": "-", "…": r"\ldots",
@@ -44,20 +45,33 @@ _UNICODE = {
     "ω": r"\omega", "ρ": r"\rho", "τ": r"\tau", "ψ": r"\psi", "χ": r"\chi", "ξ": r"\xi",
     "ζ": r"\zeta", "κ": r"\kappa", "ν": r"\nu", "Σ": r"\Sigma", "Δ": r"\Delta", "Ω": r"\Omega",
     "ℓ": r"\ell", "⊤": r"\top", "⋅": r"\cdot", "∘": r"\circ", "⊗": r"\otimes", "≠": r"\neq",
+    "′": r"^{\prime}", "‖": r"\|", "⊘": r"\oslash", "∈": r"\in", "𝟙": r"\mathbf{1}",
+    "±": r"\pm", "ⁿ": "^{n}", "ᶠ": "^{f}", "ᵍ": "^{g}", "⁻": "^{-}", "⁺": "^{+}",
+    **{chr(0x2070 + d) if d not in (1, 2, 3) else "¹²³"[d - 1]: f"^{{{d}}}" for d in range(10)},
+    **{chr(0x2080 + d): f"_{{{d}}}" for d in range(10)},
 }
+# Typographic characters with a text-mode spelling.
+_TEXT = {"–": "--", "—": "---", "“": "``", "”": "''", "‘": "`", "’": "'", "\u00a0": "~",
+         "█": r"\rule{0.6em}{1.6ex}"}
 # Latin-1 and Latin Extended-A have glyphs in T1 fonts; anything else unknown would stop
 # pdflatex ("Unicode character not set up"), so it is shown as its code point instead.
 _LAST_SAFE = 0x17F
-_ESCAPED = re.compile("[" + re.escape("".join(_SPECIAL) + "".join(_UNICODE))
+# `--` and `---` would print as dashes (`--seed` as `–seed`), so a hyphen before a hyphen is
+# followed by `{}`.
+_ESCAPED = re.compile("-(?=-)|[" + re.escape("".join(_SPECIAL) + "".join(_UNICODE) + "".join(_TEXT))
                       + chr(_LAST_SAFE + 1) + "-\U0010ffff]")
 
 
 def _replace(match: re.Match, *, keep_unicode: bool = False) -> str:
     char = match.group()
+    if char == "-":
+        return "-{}"
     if char in _SPECIAL:
         return _SPECIAL[char]
     if keep_unicode:
         return char
+    if char in _TEXT:
+        return _TEXT[char]
     if char in _UNICODE:
         return r"\ensuremath{" + _UNICODE[char] + "}"
     return f"\\texttt{{<U+{ord(char):04X}>}}"
@@ -185,4 +199,6 @@ def body(blocks: list[Block]) -> list[str]:
 
 def write(blocks: list[Block], out: TextIO, *, color: bool = False, width: int | None = None) -> None:
     """A complete document; `color` and `width` do not apply to LaTeX."""
-    out.write(PREAMBLE + "\n" + "\n\n".join(body(blocks)) + "\n\n" + END)
+    # amsmath's matrices stop at 10 columns unless told otherwise.
+    columns = max((len(r) for b in blocks if isinstance(b, Grid) for r in b.cells), default=0)
+    out.write(PREAMBLE % max(10, columns) + "\n" + "\n\n".join(body(blocks)) + "\n\n" + END)
