@@ -1,1 +1,55 @@
-"""(placeholder until the command lands)"""
+"""`gradcli derive TARGET`: the derivative of a catalog function or an expression.
+
+Builds the same `DerivativeProblem` a `kind: derivative` file describes, so
+`gradcli derive gelu --claim ...` and `gradcli check q5.yaml` are one code path.
+"""
+
+from __future__ import annotations
+
+import math
+
+import typer
+
+from gradcli.cli.app import DebugOption, Format, FormatOption, Options, SeedOption, app, execute
+from gradcli.errors import InputError
+
+
+def _points(values: list[str]) -> tuple[float, ...]:
+    """`--at 0 --at 1.5` or `--at "0, 1.5, -2"`: finite numbers only."""
+    out: list[float] = []
+    for raw in values:
+        for part in raw.replace(",", " ").split():
+            try:
+                v = float(part)
+            except ValueError:
+                raise InputError(f"--at {part!r}: expected a number",
+                                 hint="e.g. --at 0 --at 1.5, or --at \"0, 1.5\"") from None
+            if not math.isfinite(v):
+                raise InputError(f"--at {part!r}: expected a finite number")
+            out.append(v)
+    return tuple(out)
+
+
+@app.command("derive")
+def derive_command(
+    target: str = typer.Argument(..., help="A catalog name (gelu, sigmoid, ...) or an expression in x, e.g. \"x*sigmoid(x)\"."),
+    wrt: str = typer.Option(None, "--wrt", help="The variable to differentiate by [default: the only variable, or x]."),
+    at: list[str] = typer.Option([], "--at", help="Evaluate the function and its derivative at these points (repeatable)."),
+    claim: str = typer.Option(None, "--claim", help="Your own derivative, judged: correct, or wrong with a counterexample."),
+    steps: bool = typer.Option(True, "--steps/--no-steps", help="Show the derivation steps."),
+    check: bool = typer.Option(True, "--check/--no-check", help="Check the answer against torch autograd."),
+    fmt: Format = FormatOption,
+    seed: int = SeedOption,
+    debug: bool = DebugOption,
+) -> None:
+    """Derive a function's derivative with steps, and check it against torch."""
+
+    def work():
+        from gradcli.api import solve
+        from gradcli.problems.model import DerivativeProblem
+
+        problem = DerivativeProblem(function=target, wrt=wrt, at=_points(at), claim=claim,
+                                    steps=steps, check=check)
+        return [solve(problem, seed=seed)]
+
+    execute(Options(fmt, seed, debug), work)

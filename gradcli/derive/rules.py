@@ -37,6 +37,7 @@ class RuleStep:
     result: Node | None = None
     pattern: str = ""  # the rule in words/symbols, e.g. "(f·g)' = f'·g + f·g'"
     inner: Node | None = None  # the chain rule's inner function
+    by: str | None = None  # differentiated by an inner function's name (d/du) instead
 
 
 @dataclass
@@ -217,8 +218,9 @@ class Differentiator:
             else:
                 name, pattern = unparse(inner), "d/dx f(g) = f'(g)·g'"
             step = self.record("chain rule", known, pattern, inner=inner if named else None)
-            self.record(f"known derivative of {known.func}", known,
-                        _known_pattern(known.func, name)).result = outer
+            local = self.record(f"known derivative of {known.func}", known,
+                                _known_pattern(known.func, name))
+            local.result, local.by = outer, name if named else f"{known.func}'"
         elif named:
             self.name_inner(inner)
         result = mul(outer, self.d(inner))

@@ -146,20 +146,27 @@ def form(label: str, tree: Node, note: str = "") -> Form:
 
 def _steps(derivation: Derivation, variable: str) -> tuple[Step, ...]:
     out = []
-    d = f"d/d{variable}"
     for s in derivation.steps:
         if s.result is None:
             continue
         subject, result = _with_inner(s.subject, derivation), _with_inner(s.result, derivation)
         inner = next((n for n, e in derivation.inner.items() if e == s.inner), None)
-        where = f", {inner} = {unparse(s.inner)}" if inner else ""
-        pwhere = f",  {inner} = {pretty(s.inner)}" if inner else ""
+        where = f", where {inner} = {unparse(s.inner)}" if inner else ""
+        pwhere = f",  where {inner} = {pretty(s.inner)}" if inner else ""
+        if s.by is not None and s.by.endswith("'"):  # f'(g) for a short inner g
+            arg = subject.args[0] if isinstance(subject, Call) else subject
+            lhs, plhs = f"{s.by}({unparse(arg)})", f"{s.by}({pretty(arg)})"
+            llhs = rf"\operatorname{{{s.by[:-1]}}}'\left({latex(arg)}\right)"
+        else:
+            by = s.by or variable
+            lhs, plhs = f"d/d{by}[{unparse(subject)}]", f"d/d{by}[{pretty(subject)}]"
+            llhs = rf"\frac{{d}}{{d{by}}}\left[{latex(subject)}\right]"
         out.append(Step(
             rule=s.rule,
             expression=unparse(s.result),
-            detail=f"{d}[{unparse(subject)}] = {unparse(result)}{where}    ({s.pattern})",
-            pretty=f"{d}[{pretty(subject)}] = {pretty(result)}{pwhere}",
-            latex=rf"\frac{{d}}{{d{variable}}}\left[{latex(subject)}\right] = {latex(result)}",
+            detail=f"{lhs} = {unparse(result)}{where}    by {s.pattern}",
+            pretty=f"{plhs} = {pretty(result)}{pwhere}",
+            latex=f"{llhs} = {latex(result)}",
         ))
     return tuple(out)
 

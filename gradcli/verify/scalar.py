@@ -58,7 +58,7 @@ def check_against_torch(target: Node, derivative: Node, variable: str,
     if entry is not None and entry.reference_rtol is not None:
         tol = Tolerance(entry.reference_rtol, AUTOGRAD.atol, f"{AUTOGRAD.name}, loosened")
         notes = (entry.reference_note,)
-    check = compare(f"d/d{variable} vs torch autograd", expected, got, reference=label,
+    check = compare(f"d/d{variable} = torch autograd", expected, got, reference=label,
                     where_names=names, tol=tol, notes=notes)
     return check, kink_notes(target, derivative, variable, entry, held, kinks)
 

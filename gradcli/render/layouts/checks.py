@@ -1,0 +1,49 @@
+"""Blocks every kind of result shows the same way: its checks and its verdicts on claims."""
+
+from __future__ import annotations
+
+from gradcli.render.blocks import Block, Table, Text
+from gradcli.results import Check, Outcome, Verdict
+
+
+def _number(v: float | None) -> str:
+    return "" if v is None else f"{v:.6g}"
+
+
+def checks_table(checks: tuple[Check, ...], seed: int | None) -> list[Block]:
+    if not checks:
+        return []
+    rows = tuple((c.what, "PASS" if c.passed else "FAIL", f"{c.max_rel_error:.2e}",
+                  f"{c.points}", c.where, c.reference) for c in checks)
+    out: list[Block] = [Table(("check", "result", "max rel error", "points", "worst at", "reference"),
+                              rows, title="Checks (float64)" + (f", seed {seed}" if seed is not None else ""),
+                              tones=tuple("good" if c.passed else "bad" for c in checks))]
+    for c in checks:
+        if not c.passed:
+            out.append(Text(f"{c.what} failed at {c.where}: expected {_number(c.expected)}, "
+                            f"got {_number(c.got)} (relative error {c.max_rel_error:.2e})", "bad"))
+    return out
+
+
+def verdict_blocks(v: Verdict) -> list[Block]:
+    if v.correct:
+        return [Text(f"claim for {v.target}: correct ({v.method})", "good")]
+    lines: list[Block] = [Text(f"claim for {v.target}: WRONG", "bad")]
+    ce = v.counterexample
+    if ce is not None:
+        inputs = ", ".join(f"{k} = {_fmt(x)}" for k, x in ce.inputs.items())
+        where = f" at entry {ce.where}" if ce.where and "=" not in ce.where else ""
+        lines.append(Text(f"counterexample: {inputs}{where}: the claim gives {_fmt(ce.claimed)}, "
+                          f"the true value is {_fmt(ce.true)}", "bad"))
+    if v.hint:
+        lines.append(Text(f"hint: {v.hint}", "warn"))
+    return lines
+
+
+def _fmt(x) -> str:
+    return f"{x:.6g}" if isinstance(x, float) else str(x)
+
+
+def footer(result: Outcome) -> list[Block]:
+    verdict = "PASSED" if result.passed else "FAILED"
+    return [Text(verdict, "good" if result.passed else "bad")]

@@ -1,0 +1,93 @@
+"""Layout of a scalar derivative: definition, steps, answer and its forms, checks, claim."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gradcli.render.blocks import Block, Formula, Heading, Table, Text
+from gradcli.render.layouts.checks import checks_table, footer, verdict_blocks
+
+if TYPE_CHECKING:
+    from gradcli.derive.scalar import DerivativeResult, Form
+
+
+def _formula(label: str, f: Form, note: str = "", latex_label: str = "") -> Formula:
+    return Formula(label, f.expression, f.pretty, f.latex, latex_label=latex_label,
+                   note=note or f.note)
+
+
+def _value(v: float | None) -> str:
+    return "undefined" if v is None else f"{v:.10g}"
+
+
+def document(r: DerivativeResult) -> list[Block]:
+    d = f"d/d{r.wrt}"
+    fname = r.definition.label if r.definition else "f"
+    dlabel = f"{d} {fname}"
+    dlatex = rf"\frac{{d}}{{d{r.wrt}}}\,{r.definition.label if r.definition else 'f'}"
+    out: list[Block] = [Heading(r.name)]
+    if r.definition is not None:
+        out.append(_formula(fname, r.definition, latex_label=fname))
+    if r.held:
+        out.append(Text("other variables held at " +
+                        ", ".join(f"{k} = {v:g}" for k, v in r.held) + " for the checks", "note"))
+    if r.steps:
+        out.append(Heading("Derivation", 2))
+        for i, s in enumerate(r.steps, 1):
+            head = f"{i}. {s.rule}: "
+            out.append(Formula("", head + s.detail, head + (s.pretty or s.detail),
+                               rf"\text{{{i}. {s.rule}: }}\ " + s.latex))
+    out.append(Heading("Result", 2))
+    if r.compact is not None:
+        out.append(_formula(dlabel, r.compact, latex_label=dlatex))
+        for u in r.inner:
+            out.append(Formula(f"where {u.name}", u.expression, u.pretty, u.latex,
+                               latex_label=rf"\text{{where }} {u.name}"))
+        out.append(_formula(f"{dlabel} (in full, pasteable)", r.derivative,
+                            latex_label=dlatex))
+    elif r.derivative is not None:
+        out.append(_formula(dlabel, r.derivative, latex_label=dlatex))
+    for f in r.forms:
+        out.append(_formula(f"= {f.label}", f, latex_label=rf"\text{{{f.label}}}"))
+    for c in r.constants:
+        out.append(Text(f"constant: {c}", "note"))
+    if r.simplification:
+        out.append(Text(r.simplification, "note"))
+    if r.values:
+        out.append(Table((r.wrt, fname, dlabel),
+                         tuple((f"{x:g}", _value(f), _value(g)) for x, f, g in r.values),
+                         title="Values"))
+    out.extend(checks_table(r.checks, r.seed))
+    for note in r.notes:
+        out.append(Text(note, "note"))
+    if r.claim is not None:
+        out.append(Heading("Your claim", 2))
+        out.append(Formula(f"claimed {d}", r.claim.expression))
+        out.extend(verdict_blocks(r.claim))
+    out.extend(footer(r))
+    return out
+
+
+def payload(r: DerivativeResult) -> dict[str, Any]:
+    out = r.header_json()
+    out.update({
+        "function": r.function,
+        "definition": r.definition.expression if r.definition else None,
+        "wrt": r.wrt,
+        "derivative": r.derivative.expression if r.derivative else None,
+        "latex": r.derivative.latex if r.derivative else None,
+        "steps": [s.to_json() for s in r.steps],
+        "compact": ({"expression": r.compact.expression, "latex": r.compact.latex,
+                     "where": {u.name: u.expression for u in r.inner}} if r.compact else None),
+        "forms": [f.to_json() for f in r.forms],
+        "constants": list(r.constants),
+        "simplification": r.simplification,
+        "values": [{"at": x, "value": f, "derivative": g} for x, f, g in r.values],
+        "held": dict(r.held),
+    })
+    if r.claim is not None:
+        c = r.claim
+        out["claim"] = {"expression": c.expression, "verdict": c.verdict,
+                        "counterexample": c.counterexample.to_json() if c.counterexample else None,
+                        "hint": c.hint, "method": c.method}
+    return out
