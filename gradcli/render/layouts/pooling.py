@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from gradcli.derive.pooling import PoolingResult, Window
 
 MAX_WINDOW_ROWS = 36  # the forward table lists at most this many windows
-MAX_DENOMINATOR = 10_000  # fractions shown instead of long decimals, when exact
+MAX_DENOMINATOR = 10_000  # fractions shown instead of long decimals
+SNAP = 1e-12  # relative distance below which a float is shown as that fraction
 MAX_LISTED = 8  # ties, wrong cells, ... named one by one before "and N more"
 
 
@@ -32,19 +33,35 @@ def _listed(items: list[str], sep: str = ", ") -> str:
 
 
 def show(value: float) -> str:
-    """A number as text that reads back as the same float: `17/9` rather than
-    `1.8888888888888888` when a small fraction is exact (grids accept fractions)."""
+    """A number for reading: `17/9` rather than `1.8888888888888888` (or float noise such as
+    `1.8888888888888886`) when a small fraction is within 1e-12; else 12 significant digits.
+    Grids accept fractions, so what is shown can be typed back; JSON keeps the exact floats."""
     text = number(value)
     if len(text) <= 8:
         return text
     frac = Fraction(value).limit_denominator(MAX_DENOMINATOR)
-    if frac.numerator / frac.denominator == value:
-        return f"{frac.numerator}/{frac.denominator}"
-    return text
+    if abs(frac.numerator / frac.denominator - value) <= SNAP * max(1.0, abs(value)):
+        short = number(frac.numerator / frac.denominator)
+        return short if len(short) <= 8 else str(frac)
+    return f"{value:.12g}"
 
 
 def _cells(g) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(show(v) for v in row) for row in g)
+
+
+def _latex_number(text: str) -> str:
+    if "/" not in text:
+        return text
+    num, den = text.split("/")
+    sign = "-" if num.startswith("-") else ""
+    return rf"{sign}\frac{{{num.lstrip('-')}}}{{{den}}}"
+
+
+def _numbers(title: str, g, groups, marks=None) -> Grid:
+    cells = _cells(g)
+    return Grid(title, cells, groups=groups, marks=marks,
+                latex_cells=tuple(tuple(_latex_number(c) for c in row) for row in cells))
 
 
 def _owner(r: PoolingResult, padded: bool) -> list[list[int | None]]:
@@ -73,7 +90,7 @@ def _input_grid(r: PoolingResult) -> Grid:
     for i in range(h):
         for j in range(w):
             cells[i + p][j + p] = show(r.input[i][j])
-    latex = tuple(tuple(r"\cdot" if c == "·" else c for c in row) for row in cells)
+    latex = tuple(tuple(r"\cdot" if c == "·" else _latex_number(c) for c in row) for row in cells)
     pad = f"; padding {p} shown as ·" if p else ""
     return Grid(f"input x ({h}×{w}{pad})", tuple(map(tuple, cells)),
                 groups=tuple(map(tuple, groups)), latex_cells=latex)
@@ -115,8 +132,7 @@ def _forward(r: PoolingResult) -> list[Block]:
     if len(r.windows) > MAX_WINDOW_ROWS:
         blocks.append(Text(f"... and {len(r.windows) - MAX_WINDOW_ROWS} more windows", "note"))
     oh = shape(r.output)[0]
-    blocks.append(Grid(f"output y ({oh}×{ow})", _cells(r.output),
-                       groups=_output_groups(r)))
+    blocks.append(_numbers(f"output y ({oh}×{ow})", r.output, _output_groups(r)))
     return blocks
 
 
@@ -153,7 +169,8 @@ def _conventions(r: PoolingResult) -> list[Block]:
                            f"several windows accumulates all their shares, e.g. {shared}."))
         counts = tuple(tuple(str(len(t)) for t in row) for row in r.terms)
         reach = "windows covering" if r.mode == "avg" else "windows whose maximum is"
-        blocks.append(Grid(f"number of {reach} each cell", counts, groups=_grad_groups(r)))
+        blocks.append(Grid(f"number of {reach} each cell", counts, groups=_grad_groups(r),
+                           latex_cells=counts))
     for win in [w for w in r.windows if w.tied][:MAX_LISTED]:
         g = r.names[win.out[0]][win.out[1]]
         blocks.append(Text(
@@ -179,9 +196,8 @@ def _backward(r: PoolingResult) -> list[Block]:
         blocks.append(Grid(f"dL/dx ({h}×{w})", r.formulas, groups=_grad_groups(r),
                            latex_cells=r.latex))
     else:
-        blocks.append(Grid(f"upstream dL/dy ({oh}×{ow})", _cells(r.upstream),
-                           groups=_output_groups(r)))
-        blocks.append(Grid(f"dL/dx ({h}×{w})", _cells(r.grad_input), groups=_grad_groups(r)))
+        blocks.append(_numbers(f"upstream dL/dy ({oh}×{ow})", r.upstream, _output_groups(r)))
+        blocks.append(_numbers(f"dL/dx ({h}×{w})", r.grad_input, _grad_groups(r)))
     return blocks + _conventions(r)
 
 
@@ -192,9 +208,9 @@ def _claim(r: PoolingResult) -> list[Block]:
     h, w = shape(r.input)
     ones = "" if r.upstream is not None else " (judged for an upstream of all ones)"
     blocks: list[Block] = [Heading("Your claim", 2),
-                           Grid(f"claimed dL/dx{ones}", _cells(r.claim), groups=_grad_groups(r),
-                                marks=tuple(tuple((i, j) in r.wrong_cells for j in range(w))
-                                            for i in range(h)))]
+                           _numbers(f"claimed dL/dx{ones}", r.claim, _grad_groups(r),
+                                    marks=tuple(tuple((i, j) in r.wrong_cells for j in range(w))
+                                                for i in range(h)))]
     if v.correct:
         return [*blocks, Text(f"Correct: {v.method}.", "good")]
     wrong = [f"{_at(c)} claimed {show(r.claim[c[0]][c[1]])}, true "
@@ -202,7 +218,7 @@ def _claim(r: PoolingResult) -> list[Block]:
     blocks.append(Text(f"Wrong in {len(wrong)} of {h * w} cells: {_listed(wrong, '; ')}.", "bad"))
     if v.hint:
         blocks.append(Text(f"Likely mistake: {v.hint}.", "bad"))
-    blocks.append(Grid(f"true dL/dx{ones}", _cells(r.claim_expected), groups=_grad_groups(r)))
+    blocks.append(_numbers(f"true dL/dx{ones}", r.claim_expected, _grad_groups(r)))
     return blocks
 
 
