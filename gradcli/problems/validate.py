@@ -292,29 +292,29 @@ def _network(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
 def _forward(r: Reader, node: Node | None, given: set[str]) -> Any:
     if node is None or r.mapping(node, "forward") is INVALID:
         return ()
-    names = [k.text for k, _ in node.items]
+    order = {k.text: i for i, (k, _) in enumerate(node.items) if k.text not in given}
     lines: list[tuple[str, str]] = []
     for index, (k, v) in enumerate(node.items):
         key = f"forward.{k.text}"
         name = r.declared(k, "forward", reserved=given)
-        tree = r.expression(v, key, given | set(names))
+        tree = r.expression(v, key, given | set(order))
         if tree is not INVALID:
-            _check_order(r, v, key, tree, names, index, node)
+            _check_order(r, v, key, tree, order, index, node)
         if name is not INVALID and isinstance(v, Scalar):
             lines.append((name, v.text))
     return tuple(lines)
 
 
-def _check_order(r: Reader, value: Scalar, key: str, tree, names: list[str], index: int,
+def _check_order(r: Reader, value: Scalar, key: str, tree, order: dict[str, int], index: int,
                  forward: Mapping) -> None:
     """A forward line may use given names and earlier lines only (no cycles, no look-ahead)."""
     from gradcli.expr.ast import Name, walk
 
     for n in walk(tree):
-        if not isinstance(n, Name) or n.id not in names or names.index(n.id) < index:
+        if not isinstance(n, Name) or order.get(n.id, -1) < index:
             continue
-        later = forward.items[names.index(n.id)][0]
-        message = (f"{n.id!r} uses itself" if n.id == names[index] else
+        later = forward.items[order[n.id]][0]
+        message = (f"{n.id!r} uses itself" if order[n.id] == index else
                    f"{n.id!r} is defined later, on line {later.line}")
         line, column = value.position(n.start)
         r.errors.append(InputError(f"{key}: {message}", file=r.file, line=line, column=column,
@@ -397,6 +397,7 @@ def _tensor(r: Reader, node: Node, key: str, shape: Any, dims: dict) -> Any:
     if shape is INVALID:
         return INVALID
     sizes = [s if isinstance(s, int) else dims.get(s) for s in shape]
+    sizes = [None if s is INVALID else s for s in sizes]
     if not shape:
         return r.number(node, key)
     if not isinstance(node, Sequence):
@@ -632,11 +633,15 @@ def _check_keys(r: Reader, root: Mapping, kind: str) -> None:
             owners = [other for other, ks in fmt.KINDS.items() if k.text in [x.name for x in ks]]
             hint = _suggest(k.text, allowed) or (
                 f"{k.text!r} belongs to kind {' or '.join(owners)}" if owners else
-                f"the keys of a {kind} problem: {', '.join(allowed)}")
-            r.error(k, f"unknown key {k.text!r} in a {kind} problem", hint=hint)
+                f"the keys of {_a(kind)} problem: {', '.join(allowed)}")
+            r.error(k, f"unknown key {k.text!r} in {_a(kind)} problem", hint=hint)
     for key in keys:
         if key.required and root.get(key.name) is None and key.name not in ("format", "kind"):
-            r.error(root, f"missing key {key.name!r} (required in a {kind} problem)")
+            r.error(root, f"missing key {key.name!r} (required in {_a(kind)} problem)")
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
 
 
 def positions(root: Node) -> dict[str, tuple[int, int]]:
