@@ -28,7 +28,10 @@ class InputError(Exception):
         return "\n".join(e.one_line() for e in self.all())
 
     def one_line(self) -> str:
-        where = ":".join(str(p) for p in (self.file, self.line, self.column) if p is not None)
+        if self.line is None and self.column is not None:  # a one-line text: an option's value
+            where = f"{self.file}, column {self.column}" if self.file else f"column {self.column}"
+        else:
+            where = ":".join(str(p) for p in (self.file, self.line, self.column) if p is not None)
         text = f"{where}: {self.message}" if where else self.message
         return f"{text} ({self.hint})" if self.hint else text
 

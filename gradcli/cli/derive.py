@@ -46,10 +46,11 @@ def derive_command(
 
     def work():
         from gradcli.api import solve
-        from gradcli.problems.model import DerivativeProblem
+        from gradcli.problems.model import DerivativeProblem, Origin
 
+        origin = Origin(labels={"function": "TARGET", "claim": "--claim", "wrt": "--wrt"})
         problem = DerivativeProblem(function=target, wrt=wrt, at=_points(at), claim=claim,
-                                    steps=steps, check=check)
+                                    steps=steps, check=check, origin=origin)
         return [solve(problem, seed=seed)]
 
     execute(Options(fmt, seed, debug), work)

@@ -26,11 +26,14 @@ class Origin:
 
     file: str | None = None
     positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # Without a file (a command line), the option each key came from: {"claim": "--claim"}.
+    labels: dict[str, str] = field(default_factory=dict)
 
     def locate(self, key: str, err: InputError) -> InputError:
         line, column = self.positions.get(key, (None, None))
         if self.file is None and line is None:
-            return err
+            label = self.labels.get(key)
+            return err.at(file=label) if label and err.file is None else err
         return err.at(file=self.file, line=line, column=column)
 
 

@@ -1,0 +1,173 @@
+"""`gradcli derive`: the worksheet's GELU, every catalog function, claims, --wrt, --at, formats."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from gradcli import catalog
+from gradcli.api import solve
+from gradcli.problems.model import DerivativeProblem
+
+GELU_COMPACT = "0.5*(1 + tanh(u)) + 0.5*x*(1 - tanh(u)**2)*sqrt(2/pi)*(1 + 0.134145*x**2)"
+
+
+def derive(function: str, **kw):
+    return solve(DerivativeProblem(function=function, **kw), seed=0)
+
+
+def test_gelu_derivative_is_the_worksheet_answer_with_u_named():
+    r = derive("gelu")
+    assert r.compact.expression == GELU_COMPACT
+    assert [(u.name, u.expression) for u in r.inner] == [("u", "sqrt(2/pi)*(x + 0.044715*x**3)")]
+    assert r.compact.pretty == "0.5(1 + tanh(u)) + 0.5x(1 − tanh²(u))·√(2/π)·(1 + 0.134145x²)"
+    assert "0.134145 = 3·0.044715" in r.constants
+    assert r.passed
+
+
+def test_gelu_steps_name_every_rule_used():
+    rules = [s.rule for s in derive("gelu").steps]
+    assert rules == ["constant multiple", "product rule", "sum rule", "chain rule",
+                     "known derivative of tanh", "constant multiple", "sum rule",
+                     "constant multiple", "power rule"]
+
+
+def test_gelu_is_checked_against_torch_tanh_gelu():
+    torch_check = derive("gelu").checks[-1]
+    assert "approximate='tanh'" in torch_check.reference
+    assert torch_check.passed and torch_check.max_rel_error < 1e-9 and torch_check.points >= 30
+
+
+@pytest.mark.parametrize("name", [e.name for e in catalog.ELEMENTWISE])
+def test_every_catalog_function_passes_both_routes(name):
+    r = derive(name)
+    assert r.passed, [(c.what, c.where, c.expected, c.got) for c in r.checks if not c.passed]
+    assert any("SymPy" in c.what for c in r.checks)
+    assert any("torch" in c.what for c in r.checks)
+
+
+def test_sigmoid_shows_the_readable_catalog_form():
+    r = derive("sigmoid")
+    assert r.derivative.expression == "exp(-x)/(1 + exp(-x))**2"
+    assert [f.expression for f in r.forms] == ["sigmoid(x)*(1 - sigmoid(x))"]
+
+
+def test_typed_sigmoid_definition_is_recognised():
+    r = derive("1/(1 + exp(-x))")
+    assert r.forms[0].note == "the function is sigmoid(x)"
+
+
+def test_tanh_derivative_is_one_minus_tanh_squared():
+    assert derive("tanh").derivative.expression == "1 - tanh(x)**2"
+
+
+@pytest.mark.parametrize("claim", [
+    "sigmoid(x)*(1 - sigmoid(x))", "exp(-x)/(1 + exp(-x))**2", "exp(x)/(1 + exp(x))**2",
+    "sigmoid(x) - sigmoid(x)**2",
+])
+def test_equivalent_claims_for_sigmoid_are_correct(claim):
+    v = derive("sigmoid", claim=claim).claim
+    assert v.correct and v.verdict == "correct"
+
+
+def test_gelu_claim_with_unfolded_constant_is_correct_and_proved():
+    claim = ("0.5*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3))) + 0.5*x*(1 - tanh(sqrt(2/pi)*"
+             "(x + 0.044715*x**3))**2)*sqrt(2/pi)*(1 + 3*0.044715*x**2)")
+    v = derive("gelu", claim=claim).claim
+    assert v.correct and "SymPy proves" in v.method
+
+
+def test_wrong_claim_gets_counterexample_at_the_smallest_failing_point():
+    v = derive("sigmoid", claim="2*sigmoid(x)*(1 - sigmoid(x))").claim
+    assert not v.correct
+    assert v.counterexample.inputs == {"x": 0.0}
+    assert v.counterexample.claimed == 0.5 and v.counterexample.true == 0.25
+    assert v.hint == "off by a constant factor: the claim is 2 × the derivative"
+
+
+def test_claim_that_is_the_function_itself_gets_that_hint():
+    assert derive("exp(2*x)", claim="exp(2*x)").claim.hint == \
+        "off by a constant factor: the claim is 0.5 × the derivative"
+    assert derive("sin(x)", claim="sin(x)").claim.hint == \
+        "that is the function itself, not its derivative"
+
+
+def test_relu_kink_is_named_as_torch_convention_not_failure():
+    r = derive("relu")
+    assert r.passed
+    assert any("x = 0" in n and "torch's convention" in n for n in r.notes)
+
+
+def test_multivariable_expression_needs_wrt_and_holds_others():
+    r = derive("x*y**2 + sin(y)", wrt="y")
+    assert r.derivative.expression == "2*x*y + cos(y)"
+    assert dict(r.held).keys() == {"x"} and r.passed
+
+
+def test_log_is_checked_on_its_domain():
+    r = derive("log(x)*x**2")
+    assert r.passed and all(p > 0 for p in [0.001])
+
+
+def test_cli_gelu_passes_with_exit_0(cli):
+    r = cli("derive", "gelu")
+    assert r.exit_code == 0, r.output
+    assert GELU_COMPACT in r.output and "where u = sqrt(2/pi)*(x + 0.044715*x**3)" in r.output
+    assert "seed 0" in r.output
+
+
+def test_cli_wrong_claim_exits_1_with_counterexample(cli):
+    r = cli("derive", "gelu", "--claim", "0.5*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))")
+    assert r.exit_code == 1, r.output
+    assert "WRONG" in r.output and "counterexample: x = " in r.output
+
+
+def test_cli_wrt_must_name_a_variable(cli):
+    r = cli("derive", "x*sigmoid(x)", "--wrt", "y")
+    assert r.exit_code == 2
+    assert "does not use it" in r.output and "Traceback" not in r.output
+
+
+def test_cli_bad_expression_reports_the_column(cli):
+    r = cli("derive", "x^2")
+    assert r.exit_code == 2
+    assert "error: TARGET, column 2: '^' is not allowed (write ** for powers)" in r.output
+
+
+def test_cli_at_evaluates_exactly(cli):
+    r = cli("derive", "sigmoid", "--at", "0", "--at", "2", "-f", "json")
+    doc = json.loads(r.stdout)
+    assert doc["values"][0] == {"at": 0.0, "value": 0.5, "derivative": 0.25}
+
+
+def test_cli_json_has_the_spec_keys(cli):
+    doc = json.loads(cli("derive", "gelu", "--claim", "sigmoid(x)", "-f", "json").stdout)
+    for key in ("kind", "name", "passed", "checks", "function", "definition", "wrt",
+                "derivative", "latex", "steps", "claim"):
+        assert key in doc
+    assert doc["claim"]["verdict"] == "wrong" and doc["claim"]["counterexample"]["inputs"]
+    assert set(doc["steps"][0]) >= {"rule", "expression", "detail"}
+
+
+@pytest.mark.parametrize("fmt", ["plain", "rich", "latex", "markdown", "json"])
+def test_every_format_renders_gelu(cli, fmt):
+    r = cli("derive", "gelu", "--no-check", "-f", fmt)
+    assert r.exit_code == 0, r.output
+    assert "0.134145" in r.stdout
+
+
+def test_printed_derivative_pastes_back_as_a_correct_claim():
+    for name in ("gelu", "mish", "silu", "softplus", "hardswish"):
+        r = derive(name)
+        assert derive(name, claim=r.derivative.expression).claim.correct
+
+
+def test_derive_no_check_does_not_import_torch():
+    code = ("import sys; from gradcli.cli.app import main; sys.argv=['gradcli','derive','gelu',"
+            "'--no-check','-f','plain']\ntry: main()\nexcept SystemExit as e: code = e.code\n"
+            "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH', code)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip().splitlines()[-1] == "NO-TORCH 0", out.stderr
