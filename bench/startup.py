@@ -1,0 +1,78 @@
+"""Cold-start timings of gradcli commands beside the imports they cannot avoid.
+
+Run: .venv/bin/python bench/startup.py [--runs N]
+
+Each command runs in a fresh process (as a user or a TA's script runs it), N times; the
+median is reported with its ratio to the baseline and the target from the issues. Timing
+targets live here, never in unit tests: a loaded CI machine must not fail the suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+GRADCLI = str(Path(PY).with_name("gradcli"))
+
+
+def q3_with_width(n: int, folder: Path) -> str:
+    text = (ROOT / "problems" / "q3.yaml").read_text()
+    text = text.replace("dims: {n: 3}", f"dims: {{n: {n}}}")
+    # Concrete values are for n = 3 only; the wider problem draws seeded random values.
+    text = text.split("values:")[0]
+    path = folder / f"q3_n{n}.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+def median_seconds(cmd: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp())
+    pairs = [
+        ("derive gelu --no-check", [GRADCLI, "derive", "gelu", "--no-check"],
+         "import sympy", [PY, "-c", "import sympy"], 1.3),
+        ("derive gelu (verified)", [GRADCLI, "derive", "gelu"],
+         "import sympy, torch", [PY, "-c", "import sympy, torch"], 1.2),
+        ("--help", [GRADCLI, "--help"], "import typer", [PY, "-c", "import typer"], 1.5),
+    ]
+    q3 = ROOT / "problems" / "q3.yaml"
+    if q3.exists():
+        pairs += [
+            ("check problems/q3.yaml", [GRADCLI, "check", str(q3)],
+             "import sympy, torch", [PY, "-c", "import sympy, torch"], 1.2),
+            ("check q3 with n = 1024", [GRADCLI, "check", q3_with_width(1024, folder)],
+             "check q3 with n = 3", [GRADCLI, "check", q3_with_width(3, folder)], 1.3),
+        ]
+    subprocess.run([GRADCLI, "--version"], stdout=subprocess.DEVNULL)  # warm the disk cache
+    print(f"{'command':28} {'median':>8}   {'baseline':24} {'median':>8}   {'ratio':>6}  target  ok")
+    failed = False
+    for name, cmd, base_name, base_cmd, target in pairs:
+        t, b = median_seconds(cmd, args.runs), median_seconds(base_cmd, args.runs)
+        ratio = t / b
+        ok = ratio <= target
+        failed |= not ok
+        print(f"{name:28} {t * 1000:6.0f}ms   {base_name:24} {b * 1000:6.0f}ms   {ratio:5.2f}×  "
+              f"≤{target:.1f}×   {'yes' if ok else 'NO'}")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
