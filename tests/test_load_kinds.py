@@ -375,3 +375,18 @@ def test_an_implementation_needs_function_inputs_and_reference(complaints):
         "p.yaml:1:1: missing key 'function' (required in an implementation problem)",
         "p.yaml:1:1: missing key 'inputs' (required in an implementation problem)",
         "p.yaml:1:1: missing key 'reference' (required in an implementation problem)"]
+
+
+def test_an_implementation_reference_may_be_a_builtin_or_use_dim_names(load):
+    problem = load("format: 1\nkind: implementation\nfunction: reverse_rows\n"
+                   "inputs: {X: [m, n]}\nreference: builtin:reverse_rows\n")
+    assert problem.reference == "builtin:reverse_rows"
+    problem = load("format: 1\nkind: implementation\nfunction: f\ninputs: {X: [m, n]}\n"
+                   "reference: X - sum(X, dim=0) / m\n")
+    assert problem.reference == "X - sum(X, dim=0) / m"
+
+
+def test_a_builtin_reference_needs_a_name(complaints):
+    assert complaints("format: 1\nkind: implementation\nfunction: f\ninputs: {X: [m]}\n"
+                      "reference: 'builtin:no such'\n") == [
+        "p.yaml:5:13: reference: 'no such' is not a valid built-in reference name"]

@@ -35,6 +35,7 @@ _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
 _NONFINITE = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+BUILTIN = "builtin:"  # reference: builtin:NAME (see _reference)
 _YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
 
 
@@ -530,8 +531,8 @@ def _implementation(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
         if m.get("function") is not None else {}
     out["inputs"] = _shapes(r, m.get("inputs"), "inputs", None)
     ref = m.get("reference")
-    if ref is not None and r.expression(ref, "reference", set(out["inputs"])) is not INVALID:
-        out["reference"] = ref.text
+    if ref is not None:
+        out["reference"] = _reference(r, ref, out["inputs"])
     out.update(_constraints(r, m.get("constraints")))
     node = m.get("solution")
     if node is not None:
@@ -540,6 +541,21 @@ def _implementation(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
         items = r.items(m.get("notes"), "notes")
         out["notes"] = INVALID if items is INVALID else tuple(r.text(x, "notes") for x in items)
     return out
+
+
+def _reference(r: Reader, node: Node, inputs: dict[str, Any]) -> Any:
+    """An expression of the inputs and their dim names (`sum(X, dim=0)/m`), or `builtin:NAME`:
+    a reference written in Python inside gradcli, for what the language cannot state (q2's
+    row reversal needs indexing); `gradcli.exercise` checks that NAME exists."""
+    if isinstance(node, Scalar) and node.text.startswith(BUILTIN):
+        name = node.text[len(BUILTIN):]
+        if not _IDENT.fullmatch(name):
+            return r.error(node, f"{name!r} is not a valid built-in reference name", "reference")
+        return node.text
+    dims = {d for shape in inputs.values() if shape is not INVALID for d in shape
+            if isinstance(d, str)}
+    tree = r.expression(node, "reference", set(inputs) | dims)
+    return INVALID if tree is INVALID else node.text
 
 
 def _constraints(r: Reader, node: Node | None) -> dict[str, Any]:
