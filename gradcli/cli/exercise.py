@@ -22,8 +22,8 @@ def exercise(
                                  help="Your Python file defining the exercise's function; the "
                                       "only code gradcli runs, in a separate, limited process."),
     show_solution: bool = typer.Option(False, "--show-solution",
-                                       help="Print gradcli's reference solution (checked by the "
-                                            "same rules; without --solution, it is what is checked)."),
+                                       help="Print gradcli's reference solution; with no solution "
+                                            "given, check it by the same rules."),
     timeout: float = typer.Option(5.0, "--timeout", min=0.1, max=MAX_TIMEOUT,
                                   help="Seconds allowed for loading the file and for each case."),
     memory: int = typer.Option(1024, "--memory", min=16, max=MAX_MEMORY_MB, metavar="MB",
@@ -39,14 +39,14 @@ def exercise(
         from gradcli.api import solve
         from gradcli.exercise.problem_file import load
 
-        if solution is None and not show_solution:
+        loaded = load(problem)
+        # The solution checked: --solution, else the file's `solution:`, else (with
+        # --show-solution) gradcli's own reference solution.
+        chosen = replace(loaded, solution=solution or loaded.solution,
+                         show_solution=show_solution, timeout=timeout, memory_mb=memory)
+        if chosen.solution is None and not show_solution:
             raise InputError("give your solution with --solution FILE.py",
                              hint="or --show-solution to see (and check) gradcli's own")
-        loaded = load(problem)
-        chosen = replace(loaded, solution=solution if solution is not None else loaded.solution,
-                         show_solution=show_solution, timeout=timeout, memory_mb=memory)
-        if solution is None:  # --show-solution alone: check gradcli's reference solution
-            chosen = replace(chosen, solution=None)
         return [solve(chosen, seed=seed)]
 
     execute(Options(fmt, seed, debug), work)
