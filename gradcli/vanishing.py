@@ -315,6 +315,9 @@ def derivative_bound(entry: catalog.Entry, depth: int) -> Bound:
     at = torch.nonzero(y >= level).flatten()
     if len(at) > 2 and int(at[-1] - at[0]) == len(at) - 1:  # one run of grid points: an interval
         return Bound(sup=sup, argmax=None, attained_on=_interval(g, x, at, level), **common)
+    if int(at[-1]) == len(x) - 1:  # reached far out on the right (tanhshrink: tanh² rounds to 1)
+        tail = at[at >= at[-1] - torch.arange(len(at) - 1, -1, -1)]
+        return Bound(sup=sup, argmax=None, attained_on=_interval(g, x, tail, level), **common)
     nearest = int(at[torch.argmin(x[at].abs())])  # of several maxima (cos), the one nearest 0
     best_x, best = _refine_point(g, float(x[nearest]), 2 * spacing)
     return Bound(sup=max(best, sup), argmax=_snap(best_x), attained_on=None, **common)
@@ -364,7 +367,10 @@ def _autograd_route(entry: catalog.Entry, net: _Net) -> tuple[list[float], list[
     weights = [w.clone().requires_grad_(True) for w in net.weights]
     h, outputs = net.x, []
     for w, b in zip(weights, net.biases, strict=True):
-        h = entry.reference(torch, h @ w.T + b)
+        z = h @ w.T + b
+        h = entry.reference(torch, z)
+        if not h.requires_grad:  # XXX: step's (x > 0) has no graph; its derivative is 0 a.e.
+            h = h + 0 * z
         h.retain_grad()
         outputs.append(h)
     torch.nn.functional.mse_loss(h, net.target).backward()

@@ -269,3 +269,12 @@ def test_importing_the_command_stays_light_and_python_m_runs_it(tmp_path):
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["activations"]["sigmoid"]["bound"]["max_abs_derivative"] == 0.25
     assert run.stderr == ""
+
+
+def test_activations_without_a_torch_graph_or_with_zero_derivative_report_zero_gradients(cli):
+    r = cli("vanish", "-a", "step,sign,softplus", "--depth", "4", "--width", "4", "--batch", "2",
+            "-f", "plain")
+    assert r.exit_code == 0, r.output
+    assert "step: |step′| ∈ {0}; through 4 step layers the activation factor alone is at most 0^4 = 0." in r.stdout
+    assert "softplus: max |softplus′| = 1 approached as x → +∞" in r.stdout
+    assert "first/last  n/a   n/a   1.42e-02" in r.stdout

@@ -110,7 +110,7 @@ def reason(bound: Bound) -> str:
     else:
         effect = f" — it can amplify a gradient by up to {short(bound.sup)} per layer"
     at = where(bound)
-    reached = "approached as" + at[1:] if at.startswith("x →") else f"at {at}"
+    reached = f"approached as {at}" if at.startswith("x →") else f"at {at}"
     return f"{f}: max |{f}′| = {short(bound.sup)} {reached}, so {through}{effect}."
 
 
@@ -179,7 +179,7 @@ def _checks(result: VanishingResult) -> Table:
 
 def _failure_notes(result: VanishingResult) -> list[Block]:
     return [Text(f"{c.what}: {n}", tone="bad") for c in result.checks if not c.passed
-            for n in c.notes if not n.startswith("tolerance")]
+            for n in c.notes if not n.startswith(("tolerance", "manual route"))]
 
 
 def document(result: VanishingResult) -> list[Block]:
