@@ -44,9 +44,9 @@ def test_wrong_solution_reports_the_first_differing_entry_and_exits_1(cli):
     assert first["where"] == "(1, 1)"
     # The same case, rebuilt from the seed, through an independent route.
     from gradcli.exercise.cases import make_cases
-    from gradcli.exercise.problem_file import load
+    from gradcli.problems.load import load_problem
 
-    X = make_cases(load("q1"), 0)[0].inputs["X"]
+    X = make_cases(load_problem(BUNDLED / "q1.yaml"), 0)[0].inputs["X"]
     centred = X - X.sum(0) / X.shape[0]
     assert first["expected"] == pytest.approx(float(centred[0, 0] / centred[:, 0].norm()), rel=1e-14)
     assert first["got"] == pytest.approx(float(centred[0, 0] / X[:, 0].norm()), rel=1e-14)
@@ -172,7 +172,8 @@ def test_solution_without_the_function_exits_2(cli):
 
 @pytest.mark.parametrize("args, message", [
     (("q1", "--solution", "nowhere.py"), "error: solution file not found: nowhere.py"),
-    (("q9", "--solution", "x.py"), "error: q9: no such file or bundled problem"),
+    (("q9", "--solution", "x.py"), "error: q9: no such file, directory or bundled problem"),
+    (("q5", "--solution", "x.py"), "error: q5.yaml: is a derivative problem; gradcli exercise"),
     (("q1",), "error: give your solution with --solution FILE.py"),
 ])
 def test_bad_input_exits_2_with_one_message(cli, args, message):

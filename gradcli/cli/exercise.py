@@ -37,9 +37,8 @@ def exercise(
 
     def work():
         from gradcli.api import solve
-        from gradcli.exercise.problem_file import load
 
-        loaded = load(problem)
+        loaded = _load(problem)
         # The solution checked: --solution, else the file's `solution:`, else (with
         # --show-solution) gradcli's own reference solution.
         chosen = replace(loaded, solution=solution or loaded.solution,
@@ -50,3 +49,18 @@ def exercise(
         return [solve(chosen, seed=seed)]
 
     execute(Options(fmt, seed, debug), work)
+
+
+def _load(spec: str):
+    """The one implementation problem that PROBLEM names (a file, `-`, or a bundled name)."""
+    from gradcli.problems.load import expand, load_any
+
+    files = expand([spec])
+    if len(files) != 1:
+        raise InputError(f"names {len(files)} problem files; exercise checks one", file=spec)
+    loaded = load_any(files[0])
+    if loaded.kind != "implementation":
+        raise InputError(f"is a {loaded.kind} problem; gradcli exercise runs implementation "
+                         "problems", file=loaded.origin.file or spec,
+                         hint="gradcli check solves every kind")
+    return loaded
