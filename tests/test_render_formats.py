@@ -352,3 +352,17 @@ def test_latex_allows_matrices_as_wide_as_the_widest_grid():
     wide = Grid("", (tuple(str(i) for i in range(12)),))
     assert "\\setcounter{MaxMatrixCols}{12}\n" in write(latex, [wide])
     assert "\\setcounter{MaxMatrixCols}{10}\n" in write(latex, [Text("no grid")])
+
+
+def test_latex_formula_without_latex_is_typewriter_text_that_can_wrap():
+    doc = write(latex, [Formula("f'(x)", "0.5*(1 + tanh(x))", note="1×1")])
+    assert ("\\begin{flushleft}\nf'(x) = \\texttt{0.5*(1 + tanh(x))} \\quad "
+            "[1\\ensuremath{\\times}1]\n\\end{flushleft}") in doc
+
+
+def test_latex_table_wider_than_the_page_gets_wrapping_columns():
+    narrow = latex.column_spec(("a", "b"), [("x", "y")])
+    wide = latex.column_spec(("name", "doc"), [("x" * 8, "long words " * 12)])
+    assert narrow == "ll"
+    assert wide == (r">{\raggedright\arraybackslash}p{\dimexpr 0.100\linewidth-2\tabcolsep\relax}"
+                    r">{\raggedright\arraybackslash}p{\dimexpr 0.900\linewidth-2\tabcolsep\relax}")

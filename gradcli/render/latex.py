@@ -23,6 +23,8 @@ from gradcli.render.plain import escape as escape_control
 PREAMBLE = r"""\documentclass{article}
 \usepackage[T1]{fontenc}
 \usepackage[utf8]{inputenc}
+\usepackage[margin=2.5cm]{geometry}
+\usepackage{array}
 \usepackage{amsmath}
 \usepackage{amssymb}
 \setcounter{MaxMatrixCols}{%d}
@@ -100,11 +102,19 @@ def _title(title: str) -> list[str]:
 
 
 def _formula_parts(block: Formula) -> tuple[str, str, str]:
-    """(label, body, note) as maths; a formula without LaTeX shows its text in typewriter."""
+    """(label, body, note) as maths."""
     label = block.latex_label or (text_in_math(block.label) if block.label else "")
     body = block.latex or r"\texttt{" + escape(block.text) + "}"
     note = text_in_math(block.note) if block.note else ""
     return label, body, note
+
+
+def formula_text(block: Formula) -> list[str]:
+    """A formula without LaTeX, as text: typewriter can break at spaces, display maths cannot."""
+    label = f"{escape(block.label)} = " if block.label else ""
+    note = f" \\quad [{escape(block.note)}]" if block.note else ""
+    return [r"\begin{flushleft}", f"{label}\\texttt{{{escape(block.text)}}}{note}",
+            r"\end{flushleft}"]
 
 
 def formulas(blocks: list[Formula]) -> list[str]:
@@ -119,9 +129,36 @@ def formulas(blocks: list[Formula]) -> list[str]:
     return ["\\begin{align*}", " \\\\\n".join(rows), "\\end{align*}"]
 
 
+# About how many characters of roman 10pt text fit in a line of this page.
+LINE_CHARS = 80
+NARROW_COLUMN = 10
+_COMMAND = re.compile(r"\\[a-zA-Z]+|[{}$\\]")
+
+
+def _visible(cell: str) -> int:
+    return len(_COMMAND.sub("", cell))
+
+
+def column_spec(columns, rows, align: str = "") -> str:
+    """`align` (default all `l`) when the table fits the line; otherwise wrapping columns,
+    each as wide as its longest cell allows, so long text wraps instead of running off the page.
+    """
+    lengths = [max([len(columns[i]), *(_visible(r[i]) for r in rows)])
+               for i in range(len(columns))]
+    if sum(lengths) + 2 * len(lengths) <= LINE_CHARS:
+        return align or "l" * len(columns)
+    base = [min(n, NARROW_COLUMN) for n in lengths]
+    excess = sum(lengths) - sum(base)
+    room = max(0, LINE_CHARS - sum(base))
+    widths = [b + (n - b) * room / excess for n, b in zip(lengths, base, strict=True)]
+    scale = max(LINE_CHARS, sum(base))
+    return "".join(f">{{\\raggedright\\arraybackslash}}p{{\\dimexpr {w / scale:.3f}\\linewidth"
+                   f"-2\\tabcolsep\\relax}}" for w in widths)
+
+
 def tabular(columns, rows, title: str = "", align: str = "") -> list[str]:
     """A centred `tabular`; `rows` are LaTeX already, `columns` and `title` user text."""
-    align = align or "l" * len(columns)
+    align = column_spec(columns, rows, align)
     head = " & ".join(f"\\textbf{{{escape(c)}}}" if c else "" for c in columns) + r" \\"
     return [*_title(title), r"\begin{center}", f"\\begin{{tabular}}{{{align}}}", r"\hline",
             head, r"\hline", *(" & ".join(row) + r" \\" for row in rows), r"\hline",
@@ -170,7 +207,7 @@ def lines(block: Block) -> list[str]:
     if isinstance(block, Text):
         return [escape(block.text)]
     if isinstance(block, Formula):
-        return formulas([block])
+        return formulas([block]) if block.latex else formula_text(block)
     if isinstance(block, Table):
         return tabular(block.columns, [[escape(c) for c in r] for r in block.rows], block.title)
     if isinstance(block, Grid):
@@ -186,7 +223,7 @@ def body(blocks: list[Block]) -> list[str]:
     i = 0
     while i < len(blocks):
         j = i
-        while j < len(blocks) and isinstance(blocks[j], Formula):
+        while j < len(blocks) and isinstance(blocks[j], Formula) and blocks[j].latex:
             j += 1
         if j > i + 1:
             out.append("\n".join(formulas(blocks[i:j])))  # type: ignore[arg-type]
