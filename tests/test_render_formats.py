@@ -366,3 +366,8 @@ def test_latex_table_wider_than_the_page_gets_wrapping_columns():
     assert narrow == "ll"
     assert wide == (r">{\raggedright\arraybackslash}p{\dimexpr 0.100\linewidth-2\tabcolsep\relax}"
                     r">{\raggedright\arraybackslash}p{\dimexpr 0.900\linewidth-2\tabcolsep\relax}")
+
+
+def test_markdown_table_cells_keep_a_lone_dash():
+    assert write(markdown, [Table(("a",), (("-",), ("1. x",)))]) == (
+        "| a |\n| --- |\n| - |\n| 1. x |\n")

@@ -27,10 +27,13 @@ _INLINE = re.compile(r"([\\`*_\[\]<>#|$~&])")
 _LINE_START = re.compile(r"^(\s*)(\d{1,9}[.)]|[-+=]+)(?=\s|$)")
 
 
-def escape(text: str) -> str:
-    """User text as literal Markdown: nothing in it becomes syntax. Newlines become spaces."""
+def escape(text: str, *, line_start: bool = True) -> str:
+    """User text as literal Markdown: nothing in it becomes syntax. Newlines become spaces.
+
+    `line_start=False` is for table cells, where list markers mean nothing.
+    """
     text = _INLINE.sub(r"\\\1", escape_control(text).replace("\n", " "))
-    return _LINE_START.sub(_escape_marker, text)
+    return _LINE_START.sub(_escape_marker, text) if line_start else text
 
 
 def _escape_marker(match: re.Match) -> str:
@@ -54,7 +57,7 @@ def _text_in_math(text: str) -> str:
 
 
 def cell(text: str) -> str:
-    return escape(text) or " "
+    return escape(text, line_start=False) or " "
 
 
 def _heading(block: Heading) -> list[str]:
