@@ -204,7 +204,9 @@ def validate(problem: VanishingProblem) -> tuple[list[catalog.Entry], str]:
     if len(names) > MAX_ACTIVATIONS:
         raise problem.locate("activations", InputError(
             f"at most {MAX_ACTIVATIONS} activations at once, got {len(names)}"))
-    entries = [at("activations", lambda n=n: resolve_activation(n)) for n in names]
+    keys = {a.strip(): f"activations.{i}" for i, a in reversed(list(enumerate(problem.activations)))}
+    entries = [at(keys[n] if keys[n] in problem.origin.positions else "activations",
+                  lambda n=n: resolve_activation(n)) for n in names]
     depth = at("depth", lambda: _check_size("depth", problem.depth, MAX_DEPTH))
     width = at("width", lambda: _check_size("width", problem.width, MAX_WIDTH))
     batch = at("batch", lambda: _check_size("batch", problem.batch, MAX_BATCH))

@@ -278,3 +278,15 @@ def test_activations_without_a_torch_graph_or_with_zero_derivative_report_zero_g
     assert "step: |step′| ∈ {0}; through 4 step layers the activation factor alone is at most 0^4 = 0." in r.stdout
     assert "softplus: max |softplus′| = 1 approached as x → +∞" in r.stdout
     assert "first/last  n/a   n/a   1.42e-02" in r.stdout
+
+
+def test_a_bad_activation_in_a_file_is_reported_at_its_line_and_column(tmp_path):
+    from gradcli.api import solve as api_solve
+    from gradcli.errors import InputError
+
+    path = tmp_path / "bad.yaml"
+    path.write_text("format: 1\nkind: vanishing\nactivations: [relu, log]\n")
+    with pytest.raises(InputError) as caught:
+        api_solve(load_problem(str(path)))
+    assert (caught.value.line, caught.value.column) == (3, 21)
+    assert caught.value.message.startswith("'log' is defined only for positive inputs")
