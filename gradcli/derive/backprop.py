@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from gradcli.derive import algebra as A
 from gradcli.derive.graph import Graph, Line
 from gradcli.derive.matrix_print import Printer, subscript_digits
-from gradcli.derive.shapes import Shape
+from gradcli.derive.shapes import Shape, fmt
 from gradcli.derive.vjp import Context, vjp
 from gradcli.expr.ast import Call, Name, Node, names
 
@@ -179,9 +179,9 @@ class Backprop:
         self.shapes.names[sym.id] = self.shapes(total)
         self.out.symbols[sym.id] = total
         label, tex = self.label(Name(name))
-        self.record("name the gradient", f"{sym.symbol} = {label}", f"{sym.symbol} = {label}"
+        self.record("name the gradient", f"{sym.symbol} = {label}, used below", f"{sym.symbol} = {label}"
                     if sym.symbol != label else label, f"{sym.latex} = {tex}" if sym.latex != tex else tex,
-                    total, self.shapes.names[name], subject=name)
+                    total, self.shapes.names[name], subject=f"∂{self.graph.loss}/∂{name} is complete")
         return sym
 
     def push(self, node: Node, g: Node, line: Line) -> None:
@@ -197,8 +197,11 @@ class Backprop:
             else:
                 label, tex = self.label(c.child)
                 shape = self.shapes(c.child)
-            self.record(c.rule, c.formula, label, tex, c.grad, shape, c.note,
-                        subject=f"{line.name} = {self.pretty(node)}")
+            note = c.note
+            if self.shapes(c.grad) != shape and not note:
+                note = f"the same value in every entry of the {fmt(shape)} gradient (broadcast)"
+            self.record(c.rule, c.formula, label, tex, c.grad, shape, note,
+                        subject=f"line {line.name}: {self.pretty(node)}")
             self.push(c.child, c.grad, line)
 
     def record(self, rule, formula, label, tex, value, shape, note="", subject="") -> None:

@@ -120,7 +120,14 @@ class Printer:
             sym = (r" \cdot " if self.latex else "·") if scalar else (r" \odot " if self.latex else " ⊙ ")
         else:
             sym = "/" if scalar else (r" \oslash " if self.latex else " ⊘ ")
-        return self.wrap(node.left, p) + sym + self.wrap(node.right, p + 1)
+        return self.operand(node.left, op, p) + sym + self.operand(node.right, op, p + 1)
+
+    def operand(self, node: Node, op: str, need: int) -> str:
+        """Juxtaposition (@), ⊙ and · look alike in precedence: mixing them gets parentheses."""
+        if isinstance(node, Binary) and node.op in "*/@" and node.op != op and \
+                not (node.op == "*" and isinstance(node.left, Num) and op != "@"):
+            need = max(need, _PREC["unary"])
+        return self.wrap(node, need)
 
     def power(self, node: Binary) -> str:
         base = self.wrap(node.left, _PREC["postfix"])

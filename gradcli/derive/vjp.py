@@ -45,6 +45,7 @@ class Context:
     # Hint mutations: {site index: "value" | "one"} replaces f′(u) at that activation
     mutation: Mapping[int, str] = field(default_factory=dict)
     sites: int = 0  # activations met so far
+    site_nodes: list = field(default_factory=list)  # (f(u) node, f′(u) tree) per activation
     pretty: Callable[[Node], str] = str
 
     def shape(self, node: Node) -> Shape:
@@ -172,8 +173,11 @@ def _binary(node: Binary, g: Node, ctx: Context, wanted) -> list[Contribution]:
             if wanted(child):
                 scalar = not ctx.shape(other) or not shape
                 grad, note = reduce_to(A.mul(g, other), s, shape, ctx)
-                rule = "scalar multiple" if scalar else "Hadamard product"
-                out.append(Contribution(child, grad, rule, "∂A = G ⊙ B", note))
+                if scalar:
+                    rule, formula = "scalar multiple", "∂(a·X): ∂X = a·G, ∂a = sum(G ⊙ X)"
+                else:
+                    rule, formula = "Hadamard product", "∂A = G ⊙ B, ∂B = G ⊙ A"
+                out.append(Contribution(child, grad, rule, formula, note))
         return out
     if node.op == "/":
         if wanted(a):
@@ -243,6 +247,7 @@ def _elementwise(node: Call, g: Node, ctx: Context, entry: catalog.Entry) -> Con
         local = A.ONE
     else:
         local = local_derivative(node, ctx, entry)
+    ctx.site_nodes.append((node, local))
     note = f"{fname}′({ctx.pretty(arg)}) = {ctx.pretty(local)}"
     return Contribution(arg, A.mul(g, local), f"elementwise {entry.name}",
                         f"∂u = G ⊙ {fname}′(u)", note)

@@ -1,0 +1,139 @@
+"""The work behind `derive.network.solve`: derivation -> checks -> claims -> result."""
+
+from __future__ import annotations
+
+from gradcli.derive.backprop import Backprop, Derivation, RawStep
+from gradcli.derive.graph import Graph, build
+from gradcli.derive.network import Definition, Gradient, NetStep, NetworkResult, Symbol
+from gradcli.derive.shapes import fmt
+from gradcli.expr.ast import Node
+from gradcli.expr.unparse import unparse
+
+
+class Solver:
+    def __init__(self, problem, seed: int):
+        self.problem = problem
+        self.seed = seed
+        self.graph: Graph = build(problem)
+        self.targets = list(dict.fromkeys((*self.graph.wrt, *problem.claims)))
+        self.bp = Backprop(self.graph, set(self.targets))
+        self.derivation: Derivation = self.bp.run()
+        self.expanded = {n: self.derivation.expand(self.derivation.gradients[n]) for n in self.targets}
+
+    # -- printing -------------------------------------------------------------------------
+    def step(self, raw: RawStep, derivation: Derivation) -> NetStep:
+        value = derivation.expand(raw.value)
+        course = self.bp.pretty(raw.value)
+        expanded = self.bp.pretty(value)
+        return NetStep(rule=raw.rule, formula=raw.formula, subject=raw.subject, label=raw.label,
+                       latex_label=raw.latex_label, expression=unparse(value),
+                       pretty=course if course == expanded else f"{course} = {expanded}",
+                       latex=self.bp.latex(raw.value), shape=fmt(raw.shape), note=raw.note)
+
+    def gradient(self, name: str, check) -> Gradient:
+        g = self.derivation.gradients[name]
+        loss = self.graph.loss
+        own = Backprop(self.graph, {name}).run()
+        course, expanded = self.bp.pretty(g), self.bp.pretty(self.expanded[name])
+        from gradcli.derive.matrix_print import latex_name
+
+        note = ""
+        if name not in self.bp.reach:
+            note = f"{loss} does not depend on {name}"
+        return Gradient(
+            name=name, label=f"∂{loss}/∂{name}",
+            latex_label=rf"\frac{{\partial {loss}}}{{\partial {latex_name(name)}}}",
+            expression=unparse(self.expanded[name]), pretty=course, pretty_expanded=expanded,
+            latex=self.bp.latex(self.expanded[name]), shape=fmt(self.graph.shape(name)),
+            steps=tuple(self.step(s, own) for s in own.steps), check=check, note=note)
+
+    def definitions(self) -> tuple[Definition, ...]:
+        return tuple(Definition(line.name, unparse(line.node), self.bp.pretty(line.node),
+                                self.bp.latex(line.node), fmt(line.shape)) for line in self.graph.lines)
+
+    def symbols(self) -> tuple[Symbol, ...]:
+        out = []
+        for sym_id, value in self.derivation.symbols.items():
+            name = sym_id.removeprefix("__d_")
+            sym = self.bp.symbol(name)
+            out.append(Symbol(sym.symbol, f"∂{self.graph.loss}/∂{name}",
+                              unparse(self.derivation.expand(value)), self.bp.pretty(value),
+                              self.bp.latex(value), fmt(self.graph.shape(name))))
+        return tuple(out)
+
+    # -- numbers --------------------------------------------------------------------------
+    def verify(self):
+        from gradcli.verify import network as V
+
+        pts = V.points(self.graph, self.problem, self.seed)
+        self.pts = pts
+        autos, envs = [], []
+        for p in pts:
+            auto, env = V.autograd(self.graph, p, self.targets)
+            autos.append(auto)
+            envs.append(env)
+        self.envs = envs
+        checks, truth = {}, {}
+        for name in self.targets:
+            closed = [V.closed_form(self.expanded[name], self.graph, env, self.graph.shape(name))
+                      for env in envs]
+            auto = [a[name] for a in autos]
+            routes = V.Routes(name, closed, auto)
+            label = f"∂{self.graph.loss}/∂{name}: closed form vs torch autograd"
+            checks[name], side = V.check(self.graph, routes, pts, label)
+            truth[name] = closed if side == "closed" else auto
+        return checks, truth
+
+    def mistakes(self, name: str):
+        """Known wrong formulas for ∂L/∂name: each activation's derivative replaced."""
+        from gradcli.verify import network as V
+        from gradcli.verify.network_claims import Mistake
+
+        out = []
+        for site, (node, local) in enumerate(self.bp.ctx.site_nodes):
+            fname = "σ" if node.func == "sigmoid" else node.func
+            arg = self.bp.pretty(node.args[0])
+            f_text = f"{fname}({arg})"
+            named = self.bp.pretty(self.bp.ctx.reuse(node))
+            f_text += f" = {named}" if named != self.bp.pretty(node) else ""
+            for kind, hint in (
+                    ("value", f"missing the activation's derivative: {f_text} appears where "
+                              f"{fname}′({arg}) = {self.bp.pretty(local)} belongs"),
+                    ("one", f"missing the factor {fname}′({arg}) = {self.bp.pretty(local)} "
+                            f"(the chain rule through {fname})")):
+                wrong = Backprop(self.graph, {name}, {site: kind}).run()
+                if name not in wrong.gradients:
+                    continue
+                expr: Node = wrong.expand(wrong.gradients[name])
+                if expr == self.expanded[name]:
+                    continue
+                values = [V.closed_form(expr, self.graph, env, self.graph.shape(name)) for env in self.envs]
+                out.append(Mistake(values, hint))
+        return out
+
+    def claims(self, truth):
+        from gradcli.verify.network_claims import Judge
+
+        pretty = {n: self.bp.pretty(self.expanded[n]) for n in self.targets}
+        judge = Judge(self.graph, self.problem, self.pts, self.envs, truth, pretty,
+                      self.mistakes, self.seed)
+        return tuple(judge.judge(name, text) for name, text in self.problem.claims.items())
+
+    def result(self) -> NetworkResult:
+        checks, truth = self.verify()
+        verdicts = self.claims(truth)
+        gradients = tuple(self.gradient(n, checks[n]) for n in self.targets)
+        p = self.problem
+        return NetworkResult(
+            kind="network", name=p.name or "network", checks=tuple(checks[n] for n in self.targets),
+            claims=verdicts, seed=self.seed, notes=tuple(self.graph.notes),
+            source=p.source, description=p.description,
+            given=tuple((n, fmt(s)) for n, s in self.graph.given.items()),
+            dims=tuple(p.dims.items()), lines=self.definitions(),
+            steps=tuple(self.step(s, self.derivation) for s in self.derivation.steps),
+            symbols=self.symbols(), gradients=gradients,
+            points=tuple(pt.label for pt in self.pts))
+
+
+def solve(problem, *, seed: int = 0) -> NetworkResult:
+    return Solver(problem, seed).result()

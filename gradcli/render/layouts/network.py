@@ -1,0 +1,130 @@
+"""Layout of a `kind: network` result: the network, the derivation, the gradients, the checks,
+the claims. Plain and JSON show the expression language (pasteable as claims); rich shows
+course notation (⊙, ᵀ, σ, δ); LaTeX and Markdown the LaTeX strings.
+"""
+
+from __future__ import annotations
+
+from gradcli.render.blocks import Block, Formula, Heading, Table, Text
+
+
+def _num(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _network(r) -> list[Block]:
+    blocks: list[Block] = []
+    if r.given:
+        dims = ", ".join(f"{d} = {v}" for d, v in r.dims)
+        blocks.append(Text("given: " + ", ".join(f"{n} ({s})" for n, s in r.given)
+                           + (f"; dims: {dims}" if dims else "")))
+    for d in r.lines:
+        blocks.append(Formula(label=d.name, text=d.expression, pretty=d.pretty, latex=d.latex,
+                              latex_label=d.name, note=d.shape))
+    return blocks
+
+
+def _steps(r) -> list[Block]:
+    blocks: list[Block] = [Heading("Derivation (reverse mode, last line first)", level=2),
+                           Text(r.layout, tone="note")]
+    for i, s in enumerate(r.steps, 1):
+        blocks.append(Text(f"{i}. {s.rule}: {s.formula}    ({s.subject})"))
+        blocks.append(Formula(label=f"   {s.label}", text=s.expression, pretty=s.pretty,
+                              latex=s.latex, latex_label=s.latex_label, note=s.shape))
+        if s.note:
+            blocks.append(Text(f"   {s.note}", tone="note"))
+    return blocks
+
+
+def _gradients(r) -> list[Block]:
+    blocks: list[Block] = [Heading("Gradients", level=2)]
+    for g in r.gradients:
+        pretty = g.pretty if g.pretty == g.pretty_expanded else f"{g.pretty} = {g.pretty_expanded}"
+        note = f"{g.shape}, like {g.name}" + (f"; {g.note}" if g.note else "")
+        blocks.append(Formula(label=g.label, text=g.expression, pretty=pretty, latex=g.latex,
+                              latex_label=g.latex_label, note=note))
+    for sym in r.symbols:
+        blocks.append(Formula(label=f"  where {sym.symbol} = {sym.label}", text=sym.expression,
+                              pretty=sym.pretty, latex=sym.latex, note=sym.shape))
+    return blocks
+
+
+def _checks(r) -> list[Block]:
+    rows, tones = [], []
+    for c in r.checks:
+        rows.append((c.what, "pass" if c.passed else "FAIL", f"{c.max_rel_error:.1e}",
+                     f"{c.max_abs_error:.1e}", c.where, _num(c.expected), _num(c.got)))
+        tones.append("good" if c.passed else "bad")
+    blocks: list[Block] = [Heading("Checks", level=2),
+                           Table(("gradient", "result", "max rel err", "max abs err",
+                                  "worst entry", "autograd", "closed form"), tuple(rows),
+                                 tones=tuple(tones))]
+    points = "; ".join(r.points)
+    blocks.append(Text(f"sample points (float64, seed {r.seed}): {points}", tone="note"))
+    for c in r.checks:
+        for note in c.notes[1:]:
+            blocks.append(Text(f"{c.what}: {note}", tone="good" if c.passed else "bad"))
+    if r.checks:
+        blocks.append(Text(r.checks[0].notes[0], tone="note"))
+    return blocks
+
+
+def _claims(r) -> list[Block]:
+    if not r.claims:
+        return []
+    blocks: list[Block] = [Heading("Claims", level=2)]
+    for v in r.claims:
+        blocks.append(Formula(label=f"claimed ∂L/∂{v.target}", text=v.expression))
+        if v.correct:
+            blocks.append(Text(f"correct: {v.method}", tone="good"))
+            continue
+        blocks.append(Text("WRONG", tone="bad"))
+        ce = v.counterexample
+        if ce is not None:
+            if ce.where == "shape":
+                blocks.append(Text(f"counterexample: the claim is {ce.claimed}; {ce.true}", tone="bad"))
+            else:
+                blocks.append(Text(f"counterexample: entry {ce.where}: claimed {_num(ce.claimed)}, "
+                                   f"true {_num(ce.true)}", tone="bad"))
+                for name, value in ce.inputs.items():
+                    blocks.append(Text(f"  {name} = {value}", tone="note"))
+        if v.hint:
+            blocks.append(Text(f"hint: {v.hint}", tone="warn"))
+    return blocks
+
+
+def document(r) -> list[Block]:
+    blocks: list[Block] = [Heading(r.name)]
+    if r.source:
+        blocks.append(Text(f"source: {r.source}", tone="note"))
+    if r.description:
+        blocks.append(Text(r.description))
+    blocks += _network(r)
+    for note in r.notes:
+        blocks.append(Text(note, tone="note"))
+    blocks += _steps(r) + _gradients(r) + _checks(r) + _claims(r)
+    verdict = "passed" if r.passed else "FAILED"
+    blocks.append(Text(f"{verdict}: {sum(c.passed for c in r.checks)}/{len(r.checks)} checks, "
+                       f"{sum(v.correct for v in r.claims)}/{len(r.claims)} claims correct "
+                       f"(seed {r.seed})", tone="good" if r.passed else "bad"))
+    return blocks
+
+
+def payload(r) -> dict:
+    out = r.header_json()
+    out.update({
+        "source": r.source,
+        "given": {n: s for n, s in r.given},
+        "forward": {d.name: d.expression for d in r.lines[:-1]},
+        "loss": {r.lines[-1].name: r.lines[-1].expression} if r.lines else {},
+        "layout": r.layout,
+        "steps": [s.to_json() for s in r.steps],
+        "symbols": {s.symbol: {"of": s.label, "expression": s.expression, "latex": s.latex,
+                               "shape": s.shape} for s in r.symbols},
+        "gradients": {g.name: g.to_json() for g in r.gradients},
+        "claims": [v.to_json() for v in r.claims],
+        "points": list(r.points),
+    })
+    return out

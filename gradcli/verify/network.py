@@ -1,0 +1,261 @@
+"""Numbers for a network problem: sample points, the forward pass, and the three routes.
+
+Route 1 is the derived closed form, printed in the expression language, parsed back and
+evaluated by `verify.evaluate` (so the check also proves the printed text means what was
+derived). Route 2 is torch autograd through the forward lines (evaluated by the same
+evaluator on torch operations: torch's derivatives, not ours). When they disagree, route 3,
+central finite differences on the loss, referees at the worst entries.
+
+Inputs are float64, drawn from one seeded `torch.Generator`, non-uniform (every entry
+different, so a transposed or mis-broadcast formula cannot pass by symmetry), and inside each
+function's domain: positive where a given is a log's argument, probabilities for BCE
+inputs, rows summing to 1 for a cross-entropy target, well-conditioned for inv/det/logdet.
+The first point uses the file's `values` where given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import torch
+
+from gradcli.derive.graph import Graph
+from gradcli.derive.shapes import Shape, fmt, sizes
+from gradcli.errors import InputError
+from gradcli.expr.ast import Binary, Call, Name, Node, walk
+from gradcli.expr.parse import constant_value, parse
+from gradcli.expr.unparse import unparse
+from gradcli.results import Check
+from gradcli.verify.compare import AUTOGRAD, FINITE_DIFFERENCE, Tolerance, describe_index, worst
+from gradcli.verify.evaluate import Evaluator
+
+Tensor = torch.Tensor
+DTYPE = torch.float64
+POINTS = 4  # sample points for checks and claims
+REFEREE_ENTRIES = 3
+
+
+@dataclass(frozen=True)
+class Point:
+    values: dict[str, Tensor]  # the given names
+    label: str  # "the file's values", "random point 2"
+
+
+# -- domains and sampling ---------------------------------------------------------------
+
+_ARG_DOMAINS = {"log": {0: "positive"}, "sqrt": {0: "positive"},
+                "bce": {0: "probability", 1: "probability"}, "bce_with_logits": {1: "probability"},
+                "cross_entropy": {1: "distribution"}, "inv": {0: "invertible"},
+                "det": {0: "invertible"}, "logdet": {0: "invertible"}}
+
+
+def domains(graph: Graph) -> dict[str, str]:
+    """Where each given must be sampled, from how the lines use it."""
+    out: dict[str, str] = {}
+    for line in graph.lines:
+        for node in walk(line.node):
+            for pos, dom in _ARG_DOMAINS.get(getattr(node, "func", None), {}).items():
+                if isinstance(node, Call) and len(node.args) > pos and isinstance(node.args[pos], Name):
+                    out.setdefault(node.args[pos].id, dom)
+            if isinstance(node, Binary) and isinstance(node.left, Name) and node.op == "**":
+                p = constant_value(node.right)
+                if p is None or p != int(p):
+                    out.setdefault(node.left.id, "positive")
+            if isinstance(node, Binary) and node.op == "/" and isinstance(node.right, Name):
+                out.setdefault(node.right.id, "nonzero")
+    return {k: v for k, v in out.items() if k in graph.given}
+
+
+def random_value(shape: Shape, domain: str, gen: torch.Generator) -> Tensor:
+    size = sizes(shape)
+
+    def uniform(lo: float, hi: float) -> Tensor:
+        return lo + (hi - lo) * torch.rand(size, generator=gen, dtype=DTYPE)
+
+    if domain == "positive":
+        return uniform(0.5, 2.0)
+    if domain == "probability":
+        return uniform(0.05, 0.95)
+    if domain == "nonzero":
+        sign = torch.where(torch.rand(size, generator=gen, dtype=DTYPE) < 0.5, -1.0, 1.0)
+        return sign * uniform(0.5, 2.0)
+    if domain == "distribution":
+        logits = torch.randn(size, generator=gen, dtype=DTYPE)
+        dim = 0 if len(size) == 2 and size[1] == 1 else -1
+        return torch.softmax(logits, dim=dim) if size else torch.tensor(1.0, dtype=DTYPE)
+    if domain == "invertible" and len(size) == 2:
+        n = size[0]
+        return torch.eye(n, dtype=DTYPE) + torch.randn(size, generator=gen, dtype=DTYPE) / (2 * n ** 0.5)
+    return torch.randn(size, generator=gen, dtype=DTYPE)
+
+
+def file_value(graph: Graph, problem, name: str, value) -> Tensor:
+    """A `values:` entry as a tensor of its declared shape (a 1-D list is a column)."""
+    def bad(message: str) -> InputError:
+        return problem.locate(f"values.{name}", InputError(f"values: {message}"))
+
+    if name not in graph.given:
+        raise bad(f"{name!r} is not a given name" + (" (it is computed by the forward)"
+                                                      if name in graph.declared else ""))
+    shape = graph.given[name]
+    try:
+        t = torch.tensor(value, dtype=DTYPE)
+    except (TypeError, ValueError, RuntimeError):
+        raise bad(f"{name} must be a number or a (nested) list of numbers") from None
+    want = sizes(shape)
+    if t.dim() == 1 and len(want) == 2 and want[1] == 1:
+        t = t.reshape(-1, 1)
+    if tuple(t.shape) != want:
+        got = "scalar" if t.dim() == 0 else "×".join(str(s) for s in t.shape)
+        raise bad(f"{name} is declared {fmt(shape)} = {'×'.join(map(str, want)) or 'scalar'} but "
+                  f"the values are {got}")
+    if not torch.isfinite(t).all():
+        raise bad(f"{name} has a value that is not a finite number")
+    return t
+
+
+def points(graph: Graph, problem, seed: int, count: int = POINTS) -> list[Point]:
+    gen = torch.Generator().manual_seed(seed)
+    doms = domains(graph)
+    fixed = {name: file_value(graph, problem, name, v) for name, v in problem.values.items()}
+    _check_distributions(graph, problem, fixed, doms)
+    out = []
+    for k in range(count):
+        values = {name: random_value(shape, doms.get(name, "real"), gen)
+                  for name, shape in graph.given.items()}
+        if k == 0 and fixed:
+            values.update(fixed)
+            label = "the file's values" + (" (other inputs random)" if len(fixed) < len(values) else "")
+        else:
+            label = f"random point {k + 1}" if fixed or k else "random point 1"
+        out.append(Point(values, label))
+    return out
+
+
+def _check_distributions(graph: Graph, problem, fixed: dict, doms: dict) -> None:
+    for name, t in fixed.items():
+        if doms.get(name) == "distribution":
+            dim = 0 if t.dim() == 2 and t.shape[1] == 1 else -1
+            if not torch.allclose(t.sum(dim=dim), torch.ones((), dtype=DTYPE), atol=1e-9):
+                raise problem.locate(f"values.{name}", InputError(
+                    f"values: {name} is a cross-entropy target, so each of its rows must sum to 1 "
+                    "(one-hot or probabilities)"))
+        if doms.get(name) == "probability" and not ((t >= 0) & (t <= 1)).all():
+            raise problem.locate(f"values.{name}", InputError(
+                f"values: {name} is a probability (used by bce), so it must lie in [0, 1]"))
+
+
+# -- the forward pass and the routes ----------------------------------------------------
+
+def forward(graph: Graph, givens: Mapping[str, Tensor],
+            overrides: Mapping[str, Tensor] | None = None) -> dict[str, Tensor]:
+    """Every name's value, the loss as a 0-d tensor; `overrides` replace computed lines."""
+    env = dict(givens)
+    for line in graph.lines:
+        if overrides and line.name in overrides:
+            env[line.name] = overrides[line.name]
+            continue
+        value = Evaluator(env)(line.node)
+        env[line.name] = value.reshape(()) if line.name == graph.loss else value
+    return env
+
+
+def autograd(graph: Graph, point: Point, wanted: list[str]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """(∂L/∂name by torch autograd, the forward values, detached)."""
+    leaves = {k: v.clone().requires_grad_(k in wanted) for k, v in point.values.items()}
+    env = forward(graph, leaves)
+    inputs = [env[name] for name in wanted]
+    grads = torch.autograd.grad(env[graph.loss], inputs, allow_unused=True) if inputs else []
+    out = {name: g if g is not None else torch.zeros_like(env[name])
+           for name, g in zip(wanted, grads, strict=True)}
+    return out, {k: v.detach() for k, v in env.items()}
+
+
+def closed_form(expression: Node, graph: Graph, env: Mapping[str, Tensor], shape: Shape) -> Tensor:
+    """Evaluate a derived expression from its printed text, broadcast to the variable's shape."""
+    text = unparse(expression)
+    node = parse(text, variables=graph.declared)
+    value = Evaluator(env)(node)
+    return torch.broadcast_to(value, sizes(shape)).clone()
+
+
+def finite_difference(graph: Graph, point: Point, name: str, index: tuple[int, ...]) -> float:
+    """Central difference of the loss in one entry of `name` (a given or a forward value)."""
+    base = forward(graph, point.values)
+    x = base[name]
+    h = 1e-6 * max(1.0, abs(float(x[index] if index else x)))
+
+    def loss_at(delta: float) -> float:
+        moved = x.clone()
+        if index:
+            moved[index] += delta
+        else:
+            moved = moved + delta
+        if name in graph.given:
+            return float(forward(graph, {**point.values, name: moved})[graph.loss])
+        return float(forward(graph, point.values, overrides={name: moved})[graph.loss])
+
+    return (loss_at(h) - loss_at(-h)) / (2 * h)
+
+
+# -- checks -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Routes:
+    """Both routes at every point for one gradient."""
+
+    name: str
+    closed: list[Tensor]
+    autograd: list[Tensor]
+
+
+def _worst_over(points: list[Point], expected: list[Tensor], got: list[Tensor], tol: Tolerance):
+    results = [worst(e, g, tol) for e, g in zip(expected, got, strict=True)]
+    failing = [i for i, (_, ok) in enumerate(results) if not ok]
+    k = failing[0] if failing else max(range(len(results)), key=lambda i: results[i][0].abs_error)
+    return k, results[k][0], not failing, results
+
+
+def _top_entries(expected: Tensor, got: Tensor, count: int) -> list[tuple[int, ...]]:
+    excess = (got - expected).abs() - (AUTOGRAD.atol + AUTOGRAD.rtol * expected.abs())
+    flat = torch.topk(excess.reshape(-1), min(count, excess.numel())).indices
+    return [tuple(int(i) for i in torch.unravel_index(f, expected.shape)) for f in flat] \
+        if expected.dim() else [()]
+
+
+def check(graph: Graph, routes: Routes, pts: list[Point], label: str) -> tuple[Check, str]:
+    """The Check of one gradient, and which route is the truth ("autograd" or "closed")."""
+    k, w, passed, _ = _worst_over(pts, routes.autograd, routes.closed, AUTOGRAD)
+    notes: list[str] = []
+    truth = "autograd"
+    if not passed:
+        verdict, text = referee(graph, pts[k], routes.name, routes.autograd[k], routes.closed[k])
+        notes.append(text)
+        if verdict == "closed":
+            passed, truth = True, "closed"
+    where = describe_index(w.index)
+    where = f"{where} at {pts[k].label}" if where else pts[k].label
+    c = Check(what=label, passed=passed, max_abs_error=w.abs_error, max_rel_error=w.rel_error,
+              points=len(pts), reference="torch autograd through the forward (float64)",
+              where=where, expected=w.expected, got=w.got,
+              notes=(f"tolerance: {AUTOGRAD.name} (rtol {AUTOGRAD.rtol:g}, atol {AUTOGRAD.atol:g}), "
+                     "per entry", *notes))
+    return c, truth
+
+
+def referee(graph: Graph, point: Point, name: str, auto: Tensor, closed: Tensor) -> tuple[str, str]:
+    """Finite differences at the worst entries: which of the two routes do they side with?"""
+    entries = _top_entries(auto, closed, REFEREE_ENTRIES)
+    fd = torch.tensor([finite_difference(graph, point, name, i) for i in entries], dtype=DTYPE)
+    pick = (lambda t: torch.stack([t[i] for i in entries])) if entries != [()] else (lambda t: t.reshape(1))
+    a_ok = worst(fd, pick(auto), FINITE_DIFFERENCE)[1]
+    c_ok = worst(fd, pick(closed), FINITE_DIFFERENCE)[1]
+    where = ", ".join(describe_index(i) or "the value" for i in entries)
+    if c_ok and not a_ok:
+        return "closed", (f"referee: finite differences at {where} agree with the closed form, not "
+                          "with torch autograd (a kink or a torch convention?)")
+    if a_ok and not c_ok:
+        return "autograd", (f"referee: finite differences at {where} agree with torch autograd: "
+                            "the closed form is wrong there")
+    return "neither", f"referee: finite differences at {where} are inconclusive"

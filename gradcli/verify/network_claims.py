@@ -1,0 +1,157 @@
+"""Judging a network file's `claims`: the user's own gradients against the true ones.
+
+A claim is correct when it equals the true gradient (torch autograd through the forward,
+already cross-checked against the derived closed form) entry by entry at every sample point,
+whatever its form: `y*(1-y)` and `sigmoid(z)*(1-sigmoid(z))` are both accepted. A wrong
+claim gets a counterexample (the point, the entry, the claimed and the true value) and,
+where the mistake has a recognisable pattern, a hint: a transposed gradient (numerator
+layout), a flipped sign, a constant factor (a mean's 1/N), a missing activation derivative
+(σ(z) where σ′(z) belongs, or no σ′ at all), a broadcast argument not summed back.
+The patterns are tested numerically too, by evaluating the mistaken formula itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from gradcli.derive.graph import Graph
+from gradcli.derive.shapes import Shape, fmt, is_scalarlike, same, sizes
+from gradcli.errors import InputError
+from gradcli.expr.ast import Node
+from gradcli.expr.parse import parse
+from gradcli.results import Counterexample, Verdict
+from gradcli.verify.compare import CLAIM, describe_index, worst
+from gradcli.verify.evaluate import Evaluator
+from gradcli.verify.network import Point
+
+Tensor = torch.Tensor
+SMALL_INPUT = 16  # inputs with at most this many entries are shown in a counterexample
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A recognisable wrong answer: its formula's values per point and the hint it earns."""
+
+    values: list[Tensor]
+    hint: str
+
+
+@dataclass
+class Judge:
+    graph: Graph
+    problem: object
+    points: list[Point]
+    envs: list[dict[str, Tensor]]  # every name's value at each point
+    truth: dict[str, list[Tensor]]  # ∂L/∂name at each point
+    pretty: dict[str, str]  # name -> the derived gradient in course notation
+    mistakes: Callable[[str], list[Mistake]]  # name -> known wrong formulas for it
+    seed: int = 0
+
+    def judge(self, name: str, text: str) -> Verdict:
+        key = f"claims.{name}"
+        try:
+            node = parse(str(text), variables=self.graph.declared)
+            shape = self.graph.shapes(node)
+        except InputError as err:
+            raise self.problem.locate(key, err) from None
+        want = self.graph.shape(name)
+        wrong_shape = self._shape_verdict(name, str(text), shape, want)
+        if wrong_shape is not None:
+            return wrong_shape
+        claimed = [self._evaluate(node, env, want, key) for env in self.envs]
+        results = [worst(t, c, CLAIM) for t, c in zip(self.truth[name], claimed, strict=True)]
+        failing = [k for k, (_, ok) in enumerate(results) if not ok]
+        if not failing:
+            return Verdict(name, str(text), True,
+                           method=f"equal to ∂{self.graph.loss}/∂{name} entry by entry at "
+                                  f"{len(self.points)} sample points ({CLAIM.name}: rtol "
+                                  f"{CLAIM.rtol:g}, atol {CLAIM.atol:g})")
+        k = failing[0]
+        w = results[k][0]
+        where = describe_index(w.index)
+        example = Counterexample(inputs=self._inputs(self.points[k]), claimed=w.got, true=w.expected,
+                                 where=f"{where} at {self.points[k].label}" if where else self.points[k].label)
+        return Verdict(name, str(text), False, example, self._hint(name, claimed),
+                       method=f"differs from ∂{self.graph.loss}/∂{name} (torch autograd) beyond "
+                              f"{CLAIM.name}")
+
+    def _evaluate(self, node: Node, env, want: Shape, key: str) -> Tensor:
+        try:
+            value = Evaluator(env)(node)
+        except InputError as err:
+            raise self.problem.locate(key, err) from None
+        return torch.broadcast_to(value, sizes(want))
+
+    def _shape_verdict(self, name: str, text: str, shape: Shape, want: Shape) -> Verdict | None:
+        if same(shape, want) or is_scalarlike(shape):
+            return None
+        if shape and all(s.same(w) or s.is_one for s, w in zip(shape, want, strict=True)):
+            return None  # broadcasts up to the variable's shape
+        label = f"∂{self.graph.loss}/∂{name}"
+        example = Counterexample(inputs={}, claimed=f"a {fmt(shape)} matrix",
+                                 true=f"{label} is {fmt(want)}", where="shape")
+        if shape and shape[0].same(want[1]) and shape[1].same(want[0]):
+            hint = (f"transposed: the claim is {fmt(shape)} but {label} has the shape of {name}, "
+                    f"{fmt(want)} (denominator layout); transpose it: {label} = {self.pretty[name]}")
+        elif shape and all(w.is_one or s.same(w) for s, w in zip(shape, want, strict=True)):
+            axes = [i for i in (0, 1) if want[i].is_one and not shape[i].is_one]
+            dims = " and ".join(f"dim={i}" for i in axes)
+            hint = (f"{name} was broadcast in the forward, so its gradient is the upstream summed "
+                    f"over the broadcast axes: sum(..., {dims}) gives {fmt(want)}; "
+                    f"{label} = {self.pretty[name]}")
+        else:
+            hint = f"{label} has the shape of {name}, {fmt(want)}; the claim is {fmt(shape)}"
+        return Verdict(name, text, False, example, hint, method="shape")
+
+    def _hint(self, name: str, claimed: list[Tensor]) -> str:
+        truth = self.truth[name]
+        label = f"∂{self.graph.loss}/∂{name}"
+        right = f"{label} = {self.pretty[name]}"
+        if _matches([t.T if t.dim() == 2 else t for t in truth], claimed) and \
+                not _matches(truth, claimed):
+            return (f"transposed: the claim is ({label})ᵀ. A gradient has the shape of its "
+                    f"variable (denominator layout), so {right}")
+        for m in self.mistakes(name):
+            if _matches(m.values, claimed):
+                return f"{m.hint}; {right}"
+        k = _factor(truth, claimed)
+        if k is not None and k == -1:
+            return f"sign flipped: the claim is −{label}; {right}"
+        if k is not None:
+            return f"off by a constant factor: the claim is {k:.6g} × {label}; {right}"
+        return ""
+
+    def _inputs(self, point: Point) -> dict:
+        out: dict = {}
+        for name, value in point.values.items():
+            if value.numel() <= SMALL_INPUT:
+                v = value.reshape(-1) if value.dim() == 2 and value.shape[1] == 1 else value
+                out[name] = v.tolist()
+            else:
+                out[name] = (f"{fmt(self.graph.given[name])} = {'×'.join(map(str, value.shape))}, "
+                             f"seeded random (seed {self.seed}), {point.label}")
+        return out
+
+
+def _matches(expected: list[Tensor], got: list[Tensor]) -> bool:
+    return all(e.shape == g.shape and worst(e, g, CLAIM)[1] for e, g in zip(expected, got, strict=True))
+
+
+def _factor(truth: list[Tensor], claimed: list[Tensor]) -> float | None:
+    """k if claimed == k·truth at every point, for one constant k ≠ 1 (rounded when near a nice number)."""
+    t0 = truth[0].reshape(-1)
+    denom = float(t0 @ t0)
+    if denom == 0:
+        return None
+    k = float(claimed[0].reshape(-1) @ t0) / denom
+    if k == 0 or abs(k - 1) < 1e-9:
+        return None
+    for nice in (round(k), round(1 / k) and 1 / round(1 / k)):
+        if nice and abs(k - nice) <= 1e-9 * abs(nice):
+            k = float(nice)
+    if not _matches([k * t for t in truth], claimed):
+        return None
+    return k
