@@ -160,6 +160,12 @@ def test_nan_and_infinity_are_refused(complaints):
         "p.yaml:4:22: at[3]: 1e999 is too large for a float64"]
 
 
+def test_huge_integers_are_refused_as_numbers_and_hex_is_read(complaints, tmp_path):
+    assert complaints(HEADER + "function: x\nat: [" + "9" * 400 + "]\n") == [
+        "p.yaml:4:6: at[0]: " + "9" * 40 + " is too large for a float64"]
+    assert loaded(tmp_path, HEADER + "function: x\nat: [0x10, 0o10, -3]\n").at == (16, 8, -3)
+
+
 def test_yaml_1_1_booleans_get_a_hint(complaints):
     assert complaints(HEADER + "function: x\nsteps: yes\n") == [
         "p.yaml:4:8: steps: expected true or false, got the text 'yes' "

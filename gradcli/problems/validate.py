@@ -122,12 +122,14 @@ class Reader:
         if isinstance(node, Scalar) and node.plain:
             if _NONFINITE.fullmatch(node.text):
                 return self.error(node, f"{node.text} is not allowed; numbers must be finite", key)
-            if _INT.fullmatch(node.text):
-                return float(self.whole(node, key, low=-(10**400)))
-            if _FLOAT.fullmatch(node.text):
-                value = float(node.text)
+            if _INT.fullmatch(node.text) or _FLOAT.fullmatch(node.text):
+                try:
+                    value = float(self.whole(node, key, low=-math.inf)
+                                  if _INT.fullmatch(node.text) else node.text)
+                except OverflowError:
+                    value = math.inf
                 if not math.isfinite(value):
-                    return self.error(node, f"{node.text} is too large for a float64", key)
+                    return self.error(node, f"{node.text[:40]} is too large for a float64", key)
                 return value
         return self.wrong(node, key, "a number")
 
