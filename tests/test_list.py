@@ -130,3 +130,9 @@ def test_list_says_so_when_no_problems_are_bundled():
 def test_list_takes_no_seed(cli):
     r = cli("list", "--seed", "3")
     assert r.exit_code == 2, r.output
+
+
+def test_list_shows_definitions_in_the_expression_language(cli):
+    out = cli("list", "--format", "plain").stdout
+    assert "\nsigmoid(x) = 1/(1 + exp(-x))\n" in out
+    assert "\ngelu(x) = 0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))\n" in out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gradcli.render.blocks import Block, Heading, Table, Text
+from gradcli.render.blocks import Block, Formula, Heading, Table, Text
 
 if TYPE_CHECKING:
     from gradcli.catalog import Entry
@@ -18,11 +18,21 @@ def _entry_rows(entries: tuple[Entry, ...]) -> tuple[tuple[str, ...], ...]:
     return tuple((e.call, e.doc, e.torch) for e in entries)
 
 
+def _definitions(entries: tuple[Entry, ...]) -> list[Block]:
+    """The definitions, in the expression language (so they paste back as claims)."""
+    defined = [e for e in entries if e.definition]
+    if not defined:
+        return []
+    return [Text("defined as:", "note"),
+            *(Formula(e.call, e.definition) for e in defined)]  # type: ignore[arg-type]
+
+
 def document(result: Listing) -> list[Block]:
     blocks: list[Block] = [Heading("Catalog", 1)]
     for title, entries in result.grouped():
         blocks += [Heading(title, 2), Table(("function", "what", "torch reference"),
                                             _entry_rows(entries))]
+        blocks += _definitions(entries)
     if result.constants:
         blocks += [Heading("constants", 2), Table(("name", "value"), result.constants)]
     blocks.append(Heading("Bundled problems", 1))
