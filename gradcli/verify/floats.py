@@ -35,10 +35,15 @@ _FUNCTIONS = {
 }
 
 
+_NOT_FINITE = (sp.zoo, sp.nan, sp.oo, -sp.oo)
+
+
 def value(expr: sp.Basic, at: Mapping[sp.Symbol, float]) -> float:
     """`expr` at the point `at`; raises ValueError/OverflowError/ZeroDivisionError off-domain."""
     if expr.is_Symbol:
         return at[expr]
+    if expr in _NOT_FINITE:
+        raise ValueError("not a finite number")
     if expr.is_Number:
         return float(expr)
     if expr is sp.pi:
