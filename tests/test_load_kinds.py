@@ -390,3 +390,37 @@ def test_a_builtin_reference_needs_a_name(complaints):
     assert complaints("format: 1\nkind: implementation\nfunction: f\ninputs: {X: [m]}\n"
                       "reference: 'builtin:no such'\n") == [
         "p.yaml:5:13: reference: 'no such' is not a valid built-in reference name"]
+
+
+# -- robustness: any edit of a good file is a Problem or an InputError, never a crash ---------
+
+GOOD_FILES = [Q3, "format: 1\nkind: pooling\ninput: [[1, 2], [3, 4]]\nkernel: 2\nstride: 1\n"
+              "padding: 1\nupstream: '1 2 3; 4 5 6; 7 8 9'\nclaim: [[1, 2], [3, 4]]\n",
+              "format: 1\nkind: derivative\nfunction: a*x**2\nwrt: x\nat: [1, 2]\nclaim: 2*a*x\n",
+              "format: 1\nkind: vanishing\nactivations: [relu, tanh]\ndepth: 3\nseed: 1\n",
+              "format: 1\nkind: implementation\nfunction: f\ninputs: {X: [m, n]}\nreference: X\n"
+              "constraints: {forbid: [torch.flip], one_line: true}\nnotes: [x]\n"]
+
+
+def test_a_missing_pooling_input_is_reported_not_crashed_on(complaints):
+    assert complaints("format: 1\nkind: pooling\nupstream: [[1]]\n") == [
+        "p.yaml:1:1: missing key 'input' (required in a pooling problem)"]
+
+
+def test_edited_good_files_load_or_fail_with_input_errors_only():
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from gradcli.problems.load import load_text
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from(GOOD_FILES), st.integers(0, 10**6), st.integers(0, 8),
+           st.text("[]{}:,-'\"\n x0.9#&*!|>?", max_size=4))
+    def edit(text, at, cut, insert):
+        at %= len(text) + 1
+        try:
+            load_text(text[:at] + insert + text[at + cut:], "p.yaml")
+        except InputError as err:
+            assert all(e.file == "p.yaml" and e.message for e in err.all())
+
+    edit()

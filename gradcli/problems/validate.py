@@ -243,7 +243,9 @@ def _derivative(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     fn = m.get("function")
     names: set[str] = set()
-    if isinstance(fn, Scalar) and catalog.is_elementwise(fn.text):
+    if fn is None:
+        pass  # reported as a missing key
+    elif isinstance(fn, Scalar) and catalog.is_elementwise(fn.text):
         out["function"], names = fn.text, {"x"}
     else:
         tree = r.expression(fn, "function", None)
@@ -477,7 +479,7 @@ def _pooling(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
     for key in ("upstream", "claim"):
         if m.get(key) is not None:
             out[key] = _grid(r, m.get(key), key)
-    if r.check_all(list(out.values())):
+    if out["input"] is not None and r.check_all(list(out.values())):
         _pooling_sizes(r, m, out)
     return out
 
