@@ -21,22 +21,22 @@ GRID_HELP = ('inline ("2 2 7 3; 9 4 6 1": rows by ; or newlines, values by space
 
 @app.command()
 def pool(
-    input: str = typer.Option(..., "--input", "-i", help=f"The input grid: {GRID_HELP}."),
+    input: str = typer.Option(..., "--input", "-i", metavar="GRID", help=f"The input grid: {GRID_HELP}."),
     mode: Mode = typer.Option(Mode.avg, "--mode", "-m", help="avg or max pooling."),
-    kernel: int = typer.Option(2, "--kernel", "-k", help="Window size (square)."),
-    stride: int = typer.Option(None, "--stride", "-s", show_default="the kernel size",
+    kernel: int = typer.Option(2, "--kernel", "-k", metavar="K", help="Window size (square)."),
+    stride: int = typer.Option(None, "--stride", "-s", metavar="S", show_default="the kernel size",
                                help="Step between windows; less than the kernel overlaps them."),
-    padding: int = typer.Option(0, "--padding", "-p",
+    padding: int = typer.Option(0, "--padding", "-p", metavar="P",
                                 help="Cells added on every side (torch: at most kernel/2)."),
     count_include_pad: bool = typer.Option(
         True, "--count-include-pad/--no-count-include-pad",
         help="Average pooling: padded cells count in the divisor (torch's default)."),
-    upstream: str = typer.Option(None, "--upstream", "-u",
+    upstream: str = typer.Option(None, "--upstream", "-u", metavar="GRID",
                                  help="Upstream gradient dL/dy, one value per output cell "
                                       "(else the backward is symbolic: g11, g12, ...)."),
-    claim: str = typer.Option(None, "--claim", help="Your dL/dx grid, to be judged (against an "
+    claim: str = typer.Option(None, "--claim", metavar="GRID", help="Your dL/dx grid, to be judged (against an "
                               "upstream of all ones when --upstream is not given)."),
-    name: str = typer.Option("", "--name", help="A title for the output."),
+    name: str = typer.Option("", "--name", metavar="TEXT", help="A title for the output."),
     fmt: Format = FormatOption,
     seed: int = SeedOption,
     debug: bool = DebugOption,
