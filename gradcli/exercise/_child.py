@@ -25,6 +25,7 @@ import sys
 import traceback
 
 MAX_OUTPUT_ENTRIES = 1_000_000
+MAX_FILE_BYTES = 64 * 2**20  # what the solution may print (to a temporary file) or write
 
 
 class ForbiddenCall(BaseException):  # noqa: N818 - BaseException: `except Exception` cannot hide it
@@ -126,6 +127,7 @@ def limit(memory_mb, cpu_seconds):
     used = resource.getrusage(resource.RUSAGE_SELF)
     cpu = int(used.ru_utime + used.ru_stime + cpu_seconds) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
 
 
 def describe_exception(exc):

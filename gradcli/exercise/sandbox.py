@@ -9,7 +9,9 @@ and before and after each case. `timeout` applies to each step on its own (loadi
 each case); torch's import gets `STARTUP_SECONDS`, generous because the machine may be busy.
 When a step runs out of time the child is killed and the remaining cases are not run.
 Memory: the child caps its own address space (RLIMIT_AS) at what torch needs plus
-`memory_mb`; CPU time (RLIMIT_CPU) is a backstop for the wall clock.
+`memory_mb`; CPU time (RLIMIT_CPU) is a backstop for the wall clock; RLIMIT_FSIZE bounds what
+it may print or write. The child runs in a session of its own, and the whole group is killed
+at the end, so processes the solution starts do not outlive it.
 """
 
 from __future__ import annotations
@@ -86,20 +88,29 @@ def run(job: dict, *, timeout: float, startup: float = STARTUP_SECONDS) -> Run:
     result = Run(cases=len(job["cases"]))
     cwd = Path(job["solution"]).resolve().parent
     with tempfile.TemporaryFile() as err:
+        # A session of its own: stopping it also stops whatever the solution started.
         proc = subprocess.Popen([sys.executable, "-I", "-B", str(CHILD)], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=err, cwd=cwd, env=_environment())
+                                stdout=subprocess.PIPE, stderr=err, cwd=cwd, env=_environment(),
+                                start_new_session=True)
         try:
             _feed(proc, job)
             _collect(proc, result, timeout=timeout, startup=startup)
         finally:
-            if proc.poll() is None:
-                proc.kill()
+            _stop(proc)
             proc.wait()
             proc.stdout.close()
         if result.stopped is not None and result.stopped["reason"] == "crash":
             result.stopped["exit"] = _exit_description(proc.returncode)
             result.stderr_tail = _stderr_tail(err)
     return result
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Kill the child's whole process group (its pid is the group id: a new session)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _feed(proc: subprocess.Popen, job: dict) -> None:
@@ -119,13 +130,17 @@ def _collect(proc: subprocess.Popen, result: Run, *, timeout: float, startup: fl
         try:
             event = lines.next(deadline)
         except TimeoutError:
-            proc.kill()
+            _stop(proc)
             if not started:
                 raise RuntimeError(f"the solution runner did not start within {startup:g} s") from None
             result.stopped = {"case": case, "reason": "timeout", "seconds": timeout}
             return
         if event is None or event.get("event") == "garbled":
-            proc.wait()
+            try:  # the stream ended: the child is exiting (or closed its output; then stop it)
+                proc.wait(timeout=max(timeout, 1.0))
+            except subprocess.TimeoutExpired:
+                _stop(proc)
+                proc.wait()
             if not started:
                 raise RuntimeError(f"the solution runner failed to start: {_exit_description(proc.returncode)}")
             result.stopped = {"case": case, "reason": "crash"}
@@ -155,6 +170,7 @@ def _exit_description(code: int | None) -> str:
         except ValueError:
             name = f"signal {-code}"
         reasons = {"SIGKILL": " (killed; often the memory limit)", "SIGXCPU": " (CPU time limit)",
-                   "SIGSEGV": " (segmentation fault)"}
+                   "SIGSEGV": " (segmentation fault)",
+                   "SIGXFSZ": " (output size limit)"}
         return f"killed by {name}{reasons.get(name, '')}"
     return f"exited with status {code}"
