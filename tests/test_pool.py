@@ -17,7 +17,7 @@ from gradcli.errors import InputError
 from gradcli.expr.parse import parse
 from gradcli.grid import read
 from gradcli.problems.model import PoolingProblem
-from gradcli.render.blocks import Grid
+from gradcli.render.blocks import Grid, Text
 from gradcli.render.layouts.pooling import document, show
 from gradcli.verify.evaluate import evaluate
 
@@ -92,7 +92,7 @@ def test_max_pooling_routes_each_gradient_to_the_window_maximum_and_ties_follow_
 
 def test_max_pooling_ties_are_named_in_the_output():
     r = solve(PoolingProblem(input=read("1 5; 5 2"), mode="max"))
-    texts = [b.text for b in document(r) if hasattr(b, "text") and "Tie" in getattr(b, "text")]
+    texts = [b.text for b in document(r) if isinstance(b, Text) and "Tie" in b.text]
     assert texts == ["Tie in window y11: the maximum 5 is at (1, 2), (2, 1); following torch, "
                      "g11 goes only to the first in row-major order, (1, 2)."]
 

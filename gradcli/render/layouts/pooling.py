@@ -71,7 +71,7 @@ def _owner(r: PoolingResult, padded: bool) -> list[list[int | None]]:
     count = [[0] * (w + 2 * p) for _ in range(h + 2 * p)]
     owner: list[list[int | None]] = [[None] * (w + 2 * p) for _ in range(h + 2 * p)]
     ow = shape(r.output)[1]
-    for n, win in enumerate(r.windows):
+    for n in range(len(r.windows)):
         i, j = divmod(n, ow)
         top, left = i * r.stride - r.padding + p, j * r.stride - r.padding + p
         for a in range(max(top, 0), min(top + r.kernel, h + 2 * p)):
