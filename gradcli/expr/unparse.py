@@ -62,5 +62,7 @@ def unparse(node: Node) -> str:
             hadamard = isinstance(node.left, Binary) and node.left.op in "*/"
             return f"{_wrap(node.left, p + 1 if hadamard else p)} @ {_wrap(node.right, right_need)}"
         sep = f" {node.op} " if p == 1 else node.op if node.op != "@" else " @ "
-        return f"{_wrap(node.left, p)}{sep}{_wrap(node.right, right_need)}"
+        # A @ B * C parses as (A @ B) * C, but reads as A @ (B * C): keep the parentheses.
+        left_need = p + 1 if node.op in "*/" and isinstance(node.left, Binary) and node.left.op == "@" else p
+        return f"{_wrap(node.left, left_need)}{sep}{_wrap(node.right, right_need)}"
     raise TypeError(f"cannot unparse {type(node).__name__}")
