@@ -173,3 +173,21 @@ def test_every_bundled_file_is_solved_and_passes(cli, problem):
     r = cli("check", problem.key, "--format", "json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["passed"] is True
+
+
+def test_check_help_says_bad_files_stop_everything(cli):
+    r = cli("check", "--help")
+    assert r.exit_code == 0, r.output
+    assert "if any is bad, all complaints are printed, nothing is solved" in " ".join(r.stdout.split())
+
+
+def test_the_check_command_module_imports_nothing_heavy():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, gradcli.cli.check, gradcli.problems.load; print(sorted(m for m in "
+            "('ruamel', 'pydantic', 'sympy', 'torch', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parent.parent)
+    assert out.stdout.strip() == "[]"

@@ -24,7 +24,11 @@ def check(
     seed: int = SeedOption,
     debug: bool = DebugOption,
 ) -> None:
-    """Solve each problem file, verify the answers, judge any claims; a summary for several."""
+    """Solve each problem file, verify the answers, judge any claims; a summary for several.
+
+    Every file is validated first: if any is bad, all complaints are printed, nothing is
+    solved, and the exit code is 2.
+    """
 
     def work():
         from gradcli.api import solve
