@@ -15,7 +15,7 @@ MAX_MEMORY_MB = 65536
 
 @app.command()
 def exercise(
-    problem: str = typer.Argument(...,
+    problem: str = typer.Argument(..., metavar="PROBLEM",
                                   help="A problem file (kind: implementation) or a bundled name "
                                        "such as q1 or q2."),
     solution: str = typer.Option(None, "--solution", "-s", metavar="FILE.py",
