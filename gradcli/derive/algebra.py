@@ -141,9 +141,9 @@ def _divide(a: Node, b: Node) -> Node:
     c, rest = split(a)
     if rest is None:
         return Binary("/", num(c), b)
-    if c == 1:
-        return Binary("/", rest, b)
-    return scale(c, Binary("/", rest, b))
+    if c < 0:
+        return neg(Binary("/", scale(-c, rest), b))
+    return Binary("/", scale(c, rest), b)
 
 
 def power(a: Node, p: float) -> Node:

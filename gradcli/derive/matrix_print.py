@@ -57,6 +57,8 @@ class Printer:
     def prec(self, node: Node) -> int:
         if isinstance(node, Binary):
             return _PREC[node.op]
+        if isinstance(node, DimNum) and "·" in node.symbol:
+            return _PREC["*"]
         if isinstance(node, Unary) or (isinstance(node, Num) and node.value < 0):
             return _PREC["unary"]
         if isinstance(node, Transpose):

@@ -206,7 +206,7 @@ class Shapes:
 
     def _loss(self, node: Call, args: list[Shape]) -> Shape:
         pred, target = args[0], args[1]
-        if not same(pred, target) and target:
+        if not same(pred, target) or bool(pred) != bool(target):
             raise _mismatch(node, f"{node.func} compares a {fmt(pred)} prediction with a "
                                   f"{fmt(target)} target; they must have the same shape")
         return SCALAR

@@ -54,21 +54,49 @@ class Context:
     def reuse(self, node: Node) -> Node:
         return A.reuse(node, self.definitions)
 
+    def is_one_by_one(self, node: Node) -> bool:
+        s = self.shape(node)
+        return bool(s) and is_scalarlike(s)
+
+    def transpose(self, node: Node) -> Node:
+        """Nᵀ, using (AB)ᵀ = BᵀAᵀ and that a 1×1 value is its own transpose."""
+        if is_scalarlike(self.shape(node)):
+            return node
+        if isinstance(node, Transpose):
+            return node.operand
+        if isinstance(node, Binary) and node.op == "@":
+            return self.matmul(self.transpose(node.right), self.transpose(node.left))
+        if isinstance(node, Binary) and node.op in "*/" and (
+                is_scalarlike(self.shape(node.left)) or is_scalarlike(self.shape(node.right))):
+            op = A.mul if node.op == "*" else A.div
+            return op(self.transpose(node.left), self.transpose(node.right))
+        c, rest = A.split(node)
+        if c != 1 and rest is not None:
+            return A.scale(c, self.transpose(rest))
+        return A.transpose(node)
+
+    def matmul(self, a: Node, b: Node) -> Node:
+        """A B, written a·B when a factor is 1×1 (a scalar in matrix clothing)."""
+        if self.is_one_by_one(a):
+            return A.mul(a, b)
+        if self.is_one_by_one(b):
+            return A.mul(b, a)
+        return A.matmul(a, b)
+
 
 # -- helpers ----------------------------------------------------------------------------
 
 def count(shape: Shape, axes: tuple[int, ...] = (0, 1)) -> Node:
     """The number of entries along `axes`, as N (DimNum) so course notation can say 1/N."""
-    out: Node = A.ONE
-    for i in axes:
-        if not shape:
-            break
-        d = shape[i]
-        if d.is_one:
-            continue
-        factor = A.num(d.size) if d.symbol.isdigit() else A.DimNum(d.size, symbol=d.symbol)
-        out = factor if A.is_one(out) else Binary("*", out, factor)
-    return out
+    dims = [shape[i] for i in axes if shape and not shape[i].is_one]
+    if not dims:
+        return A.ONE
+    size = 1
+    for d in dims:
+        size *= d.size
+    if all(d.symbol.isdigit() for d in dims):
+        return A.num(size)
+    return A.DimNum(size, symbol="·".join(d.symbol for d in dims))
 
 
 def sum_axis(x: Node, axis: int, shape: Shape) -> Node:
@@ -134,8 +162,7 @@ def vjp(node: Node, g: Node, ctx: Context, wanted: Callable[[Node], bool]) -> li
     if isinstance(node, Unary):
         out = [Contribution(node.operand, A.neg(g) if node.op == "-" else g, "negation", "∂u = −G")]
     elif isinstance(node, Transpose):
-        scalar = not ctx.shape(g)
-        out = [Contribution(node.operand, A.transpose(g, scalar), "transpose", "∂A = Gᵀ")]
+        out = [Contribution(node.operand, ctx.transpose(g), "transpose", "∂A = Gᵀ")]
     elif isinstance(node, Binary):
         out = _binary(node, g, ctx, wanted)
     elif isinstance(node, Call):
@@ -210,18 +237,19 @@ def _matmul(node: Binary, g: Node, ctx: Context, wanted) -> list[Contribution]:
     s, sa, sb = ctx.shape(node), ctx.shape(a), ctx.shape(b)
     gs = ctx.shape(g)
     out = []
+    T, mm = ctx.transpose, ctx.matmul
     if not gs:  # G = g·𝟙𝟙ᵀ: G Bᵀ = g·𝟙 (B𝟙)ᵀ, Aᵀ G = g·(Aᵀ𝟙) 𝟙ᵀ
-        left = A.mul(g, A.transpose(sum_axis(b, 1, sb)))
-        right = A.mul(g, A.transpose(sum_axis(a, 0, sa)))
+        left = A.mul(g, T(sum_axis(b, 1, sb)))
+        right = A.mul(g, T(sum_axis(a, 0, sa)))
     elif same(gs, s):
-        left = A.matmul(g, A.transpose(b))
-        right = A.matmul(A.transpose(a), g)
+        left = mm(g, T(b))
+        right = mm(T(a), g)
     elif gs[0].is_one:  # a row, the same for every row of the product
-        left = A.matmul(g, A.transpose(b))
-        right = A.matmul(A.transpose(sum_axis(a, 0, sa)), g)
+        left = mm(g, T(b))
+        right = mm(T(sum_axis(a, 0, sa)), g)
     else:  # a column, the same for every column
-        left = A.matmul(g, A.transpose(sum_axis(b, 1, sb)))
-        right = A.matmul(A.transpose(a), g)
+        left = mm(g, T(sum_axis(b, 1, sb)))
+        right = mm(T(a), g)
     if wanted(a):
         out.append(Contribution(a, left, "matrix product (left factor)", "∂A = G Bᵀ"))
     if wanted(b):

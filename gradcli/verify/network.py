@@ -176,7 +176,13 @@ def closed_form(expression: Node, graph: Graph, env: Mapping[str, Tensor], shape
     """Evaluate a derived expression from its printed text, broadcast to the variable's shape."""
     text = unparse(expression)
     node = parse(text, variables=graph.declared)
-    value = Evaluator(env)(node)
+    return fit(Evaluator(env)(node), shape)
+
+
+def fit(value: Tensor, shape: Shape) -> Tensor:
+    """A value broadcast to a variable's shape (a 1×1 result is a scalar variable's value)."""
+    if not shape and value.numel() == 1:
+        return value.reshape(())
     return torch.broadcast_to(value, sizes(shape)).clone()
 
 

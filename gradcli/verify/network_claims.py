@@ -25,7 +25,7 @@ from gradcli.expr.parse import parse
 from gradcli.results import Counterexample, Verdict
 from gradcli.verify.compare import CLAIM, describe_index, worst
 from gradcli.verify.evaluate import Evaluator
-from gradcli.verify.network import Point
+from gradcli.verify.network import Point, fit
 
 Tensor = torch.Tensor
 SMALL_INPUT = 16  # inputs with at most this many entries are shown in a counterexample
@@ -83,7 +83,7 @@ class Judge:
             value = Evaluator(env)(node)
         except InputError as err:
             raise self.problem.locate(key, err) from None
-        return torch.broadcast_to(value, sizes(want))
+        return fit(value, want)
 
     def _shape_verdict(self, name: str, text: str, shape: Shape, want: Shape) -> Verdict | None:
         if same(shape, want) or is_scalarlike(shape):

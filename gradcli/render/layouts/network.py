@@ -46,7 +46,8 @@ def _gradients(r) -> list[Block]:
         blocks.append(Formula(label=g.label, text=g.expression, pretty=pretty, latex=g.latex,
                               latex_label=g.latex_label, note=note))
     for sym in r.symbols:
-        blocks.append(Formula(label=f"  where {sym.symbol} = {sym.label}", text=sym.expression,
+        label = sym.symbol if sym.symbol == sym.label else f"{sym.symbol} = {sym.label}"
+        blocks.append(Formula(label=f"  where {label}", text=sym.expression,
                               pretty=sym.pretty, latex=sym.latex, note=sym.shape))
     return blocks
 
