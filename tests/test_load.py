@@ -286,3 +286,10 @@ def test_gradcli_load_is_the_public_loader(tmp_path):
 
     (tmp_path / "p.yaml").write_text(HEADER + "function: x\n")
     assert gradcli.load(tmp_path / "p.yaml").function == "x"
+
+
+def test_expression_columns_are_exact_in_crlf_files_too(complaints):
+    text = HEADER + "function: x * sigmod(x)\nclaim: |\n  1 +\n    sigmod(x)\n"
+    assert complaints(text.replace("\n", "\r\n")) == [
+        "p.yaml:3:15: function: unknown function 'sigmod' (did you mean 'sigmoid'?)",
+        "p.yaml:6:5: claim: unknown function 'sigmod' (did you mean 'sigmoid'?)"]

@@ -300,7 +300,7 @@ def _text_lines(text: str, event) -> tuple[tuple[int, int], ...]:
 
 def _block_lines(raw: str, value: str, line: int, style: str) -> tuple[tuple[int, int], ...]:
     """Literal (`|`) blocks map line for line; a folded (`>`) block only when it is one line."""
-    content = raw.split("\n")[1:]
+    content = [s.removesuffix("\r") for s in raw.split("\n")[1:]]  # CRLF files too
     indents = [len(s) - len(s.lstrip(" ")) for s in content if s.strip()]
     if not indents:
         return ()
