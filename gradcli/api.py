@@ -7,6 +7,7 @@ command pays only for the machinery its problem needs.
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,4 +26,7 @@ SOLVERS = {
 def solve(problem: Problem, *, seed: int = 0) -> Outcome:
     """Derive, verify and judge `problem`; checks that fail are data in the result."""
     module = importlib.import_module(SOLVERS[problem.kind])
-    return module.solve(problem, seed=seed)
+    result = module.solve(problem, seed=seed)
+    if (problem.source or problem.description) and not (result.source or result.description):
+        result = replace(result, source=problem.source, description=problem.description)
+    return result

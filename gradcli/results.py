@@ -104,11 +104,18 @@ class Outcome:
     claims: tuple[Verdict, ...] = ()
     seed: int | None = None
     notes: tuple[str, ...] = field(default=())
+    source: str = ""  # the problem's own header, copied by api.solve
+    description: str = ""
 
     @property
     def passed(self) -> bool:
         return all(c.passed for c in self.checks) and all(v.correct for v in self.claims)
 
     def header_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "name": self.name, "passed": self.passed, "seed": self.seed,
-                "checks": [c.to_json() for c in self.checks], "notes": list(self.notes)}
+        out = {"kind": self.kind, "name": self.name, "passed": self.passed, "seed": self.seed,
+               "checks": [c.to_json() for c in self.checks], "notes": list(self.notes)}
+        if self.source:
+            out["source"] = self.source
+        if self.description:
+            out["description"] = self.description
+        return out

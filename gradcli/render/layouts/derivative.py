@@ -26,6 +26,10 @@ def document(r: DerivativeResult) -> list[Block]:
     dlabel = f"{d} {fname}"
     dlatex = rf"\frac{{d}}{{d{r.wrt}}}\,{r.definition.label if r.definition else 'f'}"
     out: list[Block] = [Heading(r.name)]
+    if r.source:
+        out.append(Text(f"source: {r.source}", "note"))
+    if r.description:
+        out.append(Text(r.description.strip(), "note"))
     if r.definition is not None:
         out.append(_formula(fname, r.definition, latex_label=fname))
     if r.held:
