@@ -90,7 +90,9 @@ def scale(c: float, rest: Node | None) -> Node:
     if isinstance(rest, Binary) and rest.op == "/" and is_one(rest.left):
         return Binary("/", num(c), rest.right)
     if c < 0:
-        return Unary("-", Binary("*", num(-c), rest))
+        return Unary("-", scale(-c, rest))
+    if isinstance(rest, Binary) and rest.op == "*":
+        return _product(num(c), rest)
     return Binary("*", num(c), rest)
 
 

@@ -114,6 +114,12 @@ def _mismatch(node: Node, message: str, hint: str | None = None) -> InputError:
                       hint=hint)
 
 
+def _transposed(node: Node) -> str:
+    if isinstance(node, Transpose):
+        return unparse(node.operand)
+    return unparse(Transpose(node))
+
+
 class Shapes:
     """Infers the shape of every node, given the shapes of the names."""
 
@@ -149,9 +155,9 @@ class Shapes:
         if not a[1].same(b[0]):
             hint = None
             if a[1].same(b[1]) and b[1] != ONE:
-                hint = f"did you mean {unparse(node.left)} @ {unparse(node.right)}.T?"
+                hint = f"did you mean {unparse(node.left)} @ {_transposed(node.right)}?"
             elif a[0].same(b[0]):
-                hint = f"did you mean {unparse(node.left)}.T @ {unparse(node.right)}?"
+                hint = f"did you mean {_transposed(node.left)} @ {unparse(node.right)}?"
             raise _mismatch(node, f"{fmt(a)} @ {fmt(b)}: the inner dimensions {a[1]} and {b[0]} differ",
                             hint)
         return (a[0], b[1])

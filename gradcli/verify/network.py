@@ -104,10 +104,11 @@ def file_value(graph: Graph, problem, name: str, value) -> Tensor:
     except (TypeError, ValueError, RuntimeError):
         raise bad(f"{name} must be a number or a (nested) list of numbers") from None
     want = sizes(shape)
+    got = "a scalar" if t.dim() == 0 else f"{len(t)} numbers" if t.dim() == 1 else \
+        "×".join(str(s) for s in t.shape)
     if t.dim() == 1 and len(want) == 2 and want[1] == 1:
         t = t.reshape(-1, 1)
     if tuple(t.shape) != want:
-        got = "scalar" if t.dim() == 0 else "×".join(str(s) for s in t.shape)
         raise bad(f"{name} is declared {fmt(shape)} = {'×'.join(map(str, want)) or 'scalar'} but "
                   f"the values are {got}")
     if not torch.isfinite(t).all():
@@ -166,7 +167,9 @@ def autograd(graph: Graph, point: Point, wanted: list[str]) -> tuple[dict[str, T
     leaves = {k: v.clone().requires_grad_(k in wanted) for k, v in point.values.items()}
     env = forward(graph, leaves)
     inputs = [env[name] for name in wanted]
-    grads = torch.autograd.grad(env[graph.loss], inputs, allow_unused=True) if inputs else []
+    loss = env[graph.loss]
+    grads = torch.autograd.grad(loss, inputs, allow_unused=True) \
+        if inputs and loss.requires_grad else [None] * len(inputs)
     out = {name: g if g is not None else torch.zeros_like(env[name])
            for name, g in zip(wanted, grads, strict=True)}
     return out, {k: v.detach() for k, v in env.items()}
