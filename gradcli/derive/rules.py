@@ -22,7 +22,7 @@ from gradcli import catalog
 from gradcli.errors import InputError
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Transpose, Unary, names
 from gradcli.expr.parse import parse
-from gradcli.expr.tidy import add, div, is_num, mul, neg, num, power, substitute, sub, tidy
+from gradcli.expr.tidy import add, div, is_num, mul, neg, num, power, sub, substitute, tidy
 
 INNER_NAMES = ("u", "v", "w", "p", "q", "r", "s")
 SHORT_INNER = 6  # characters
