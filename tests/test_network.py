@@ -77,7 +77,7 @@ def test_every_step_names_its_rule_and_states_its_shape():
     for s in r.steps:
         assert s.rule and s.formula and s.shape in ("scalar", "n×1", "n×n"), s
     matmul = next(s for s in r.steps if s.rule == "matrix product (left factor)")
-    assert (matmul.label, matmul.pretty, matmul.shape) == ("∂L/∂W", f"δ xᵀ = ((y − t) ⊙ y ⊙ (1 − y)) xᵀ", "n×n")
+    assert (matmul.label, matmul.pretty, matmul.shape) == ("∂L/∂W", "δ xᵀ = ((y − t) ⊙ y ⊙ (1 − y)) xᵀ", "n×n")
 
 
 def test_gradient_shapes_are_the_variables_shapes():

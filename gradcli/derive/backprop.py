@@ -97,7 +97,6 @@ class Backprop:
                            mutation=dict(mutation or {}), pretty=self.pretty)
         self.contributions: dict[str, list[Node]] = {}
         self.uses = self._count_uses()
-        deltas = _activations(graph)
         self.delta = _delta_symbols(_activations(graph))
         self.out = Derivation({})
 

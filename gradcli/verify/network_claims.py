@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from gradcli.derive.graph import Graph
-from gradcli.derive.shapes import Shape, fmt, is_scalarlike, same, sizes
+from gradcli.derive.shapes import Shape, fmt, is_scalarlike, same
 from gradcli.errors import InputError
 from gradcli.expr.ast import Node
 from gradcli.expr.parse import parse
