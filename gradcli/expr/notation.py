@@ -48,8 +48,10 @@ def _starts_with_digit(text: str) -> bool:
     return bool(text) and (text[0].isdigit() or text[0] == ".")
 
 
-class Pretty:
-    """Unicode course notation."""
+class _Printer:
+    """One printer per target; subclasses say how to print each node class and bracket."""
+
+    brackets = ("(", ")")
 
     def __init__(self, matrix: bool = False):
         self.matrix = matrix
@@ -59,7 +61,15 @@ class Pretty:
 
     def wrap(self, node: Node, need: int) -> str:
         text = self.p(node)
-        return f"({text})" if _prec(node) < need else text
+        open_, close = self.brackets
+        return f"{open_}{text}{close}" if _prec(node) < need else text
+
+    def p(self, node: Node) -> str:
+        raise NotImplementedError
+
+
+class Pretty(_Printer):
+    """Unicode course notation."""
 
     def p(self, node: Node) -> str:
         if isinstance(node, Num):
@@ -124,18 +134,10 @@ class Pretty:
         return f"{left}·{right}"
 
 
-class Latex:
+class Latex(_Printer):
     """LaTeX course notation (math mode)."""
 
-    def __init__(self, matrix: bool = False):
-        self.matrix = matrix
-
-    def __call__(self, node: Node) -> str:
-        return self.p(node)
-
-    def wrap(self, node: Node, need: int) -> str:
-        text = self.p(node)
-        return rf"\left({text}\right)" if _prec(node) < need else text
+    brackets = (r"\left(", r"\right)")
 
     def p(self, node: Node) -> str:
         if isinstance(node, Num):
