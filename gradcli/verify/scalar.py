@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 
 from gradcli import catalog
+from gradcli.errors import InputError
 from gradcli.expr.ast import Node
 from gradcli.expr.parse import parse
 from gradcli.expr.unparse import unparse
@@ -42,7 +43,10 @@ def _autograd(target: Node, entry: catalog.Entry | None, points: list[float], va
 
 
 def _ours(derivative: Node, points: list[float], variable: str, held: dict[str, float]) -> torch.Tensor:
-    printed = parse(unparse(derivative), variables={variable, *held})
+    try:
+        printed = parse(unparse(derivative), variables={variable, *held})
+    except InputError:  # longer than a user may type (the parser's bounds): check the tree
+        printed = derivative
     env = {variable: torch.tensor(points, dtype=torch.float64),
            **{k: torch.tensor(v, dtype=torch.float64) for k, v in held.items()}}
     return evaluate(printed, env).expand(len(points))
