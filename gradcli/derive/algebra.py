@@ -14,6 +14,7 @@ Three node kinds exist only inside derivations:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -29,6 +30,24 @@ class Adjoint(Name):
 @dataclass(frozen=True)
 class DimNum(Num):
     symbol: str = ""  # the dimension name: N
+
+
+@dataclass(frozen=True)
+class Ones(Binary):
+    """𝟙, a matrix of ones shaped like `left`, written left**0 in the expression language."""
+
+
+@dataclass(frozen=True)
+class Eye(Call):
+    """I, the identity, written diag(v**0) (v a column of the right length) in the language."""
+
+
+def ones_like(node: Node) -> Ones:
+    return Ones("**", node, Num(0))
+
+
+def eye(column: Node) -> Eye:
+    return Eye("diag", (ones_like(column),))
 
 
 ZERO = Num(0)
@@ -89,17 +108,93 @@ def scale(c: float, rest: Node | None) -> Node:
         return Unary("-", rest)
     if isinstance(rest, Binary) and rest.op == "/" and is_one(rest.left):
         return Binary("/", num(c), rest.right)
-    if c < 0:
-        return Unary("-", scale(-c, rest))
+    if c < 0:  # -2*x, which parses back as (-2)*x
+        return _product(Unary("-", num(-c)), rest)
     if isinstance(rest, Binary) and rest.op == "*":
         return _product(num(c), rest)
     return Binary("*", num(c), rest)
 
 
+@dataclass
+class Monomial:
+    """c_num/c_den · (product of nums) / (product of dens): `*` and `/` are elementwise, so
+    factors commute and equal factors above and below the line cancel: (p − t)/(p(1 − p)) ·
+    p(1 − p) = p − t."""
+
+    c_num: float = 1.0
+    c_den: float = 1.0
+    nums: list = None
+    dens: list = None
+
+    def __post_init__(self):
+        self.nums = self.nums or []
+        self.dens = self.dens or []
+
+    def times(self, other: Monomial) -> Monomial:
+        return Monomial(self.c_num * other.c_num, self.c_den * other.c_den,
+                        self.nums + other.nums, self.dens + other.dens)
+
+    def inverse(self) -> Monomial:
+        return Monomial(self.c_den, self.c_num, list(self.dens), list(self.nums))
+
+
+def monomial(node: Node) -> Monomial:
+    if is_const(node):
+        return Monomial(float(node.value))
+    if isinstance(node, Unary):
+        m = monomial(node.operand)
+        if node.op == "-":
+            m.c_num = -m.c_num
+        return m
+    if isinstance(node, Binary) and node.op == "*":
+        return monomial(node.left).times(monomial(node.right))
+    if isinstance(node, Binary) and node.op == "/":
+        below = monomial(node.right)
+        if below.c_num != 0:
+            return monomial(node.left).times(below.inverse())
+    return Monomial(nums=[node])
+
+
+def _coefficient(c_num: float, c_den: float) -> tuple[float, float]:
+    if c_num == 0:
+        return 0.0, 1.0
+    q = c_num / c_den
+    if q == int(q) or c_den == 1:
+        return q, 1.0
+    if c_num == int(c_num) and c_den == int(c_den):
+        g = math.gcd(int(c_num), int(c_den))
+        sign = -1 if c_den < 0 else 1
+        return sign * c_num / g, sign * c_den / g
+    return q, 1.0
+
+
+def from_monomial(m: Monomial) -> Node:
+    nums, dens = list(m.nums), []
+    for d in m.dens:
+        if d in nums:
+            nums.remove(d)
+        else:
+            dens.append(d)
+    c, c_den = _coefficient(m.c_num, m.c_den)
+    top = None
+    for f in nums:
+        top = _product(top, f)
+    bottom = num(c_den) if c_den != 1 else None
+    for f in dens:
+        bottom = _product(bottom, f)
+    if c == 0:
+        return ZERO
+    if bottom is None:
+        return scale(c, top)
+    if top is None:
+        return neg(Binary("/", num(-c), bottom)) if c < 0 else Binary("/", num(c), bottom)
+    if c < 0:
+        return Unary("-", Binary("/", scale(-c, top), bottom))
+    return Binary("/", scale(c, top), bottom)
+
+
 def mul(a: Node, b: Node) -> Node:
-    ca, ra = split(a)
-    cb, rb = split(b)
-    return scale(ca * cb, _product(ra, rb))
+    return from_monomial(monomial(a).times(monomial(b)))
 
 
 def neg(a: Node) -> Node:
@@ -117,7 +212,7 @@ def add(a: Node, b: Node) -> Node:
     cb, rb = split(b)
     if ra is not None and ra == rb:
         return scale(ca + cb, ra)
-    if cb < 0 and rb is not None:
+    if cb < 0:
         return Binary("-", a, scale(-cb, rb))
     return Binary("+", a, b)
 
@@ -131,21 +226,10 @@ def div(a: Node, b: Node) -> Node:
         return a
     if is_zero(a):
         return ZERO
-    if is_const(b) and b.value != 0:
-        c, rest = split(a)
-        q = c / float(b.value)
-        if rest is None or q == int(q):
-            return scale(q, rest)
-    return _divide(a, b)
-
-
-def _divide(a: Node, b: Node) -> Node:
-    c, rest = split(a)
-    if rest is None:
-        return Binary("/", num(c), b)
-    if c < 0:
-        return neg(Binary("/", scale(-c, rest), b))
-    return Binary("/", scale(c, rest), b)
+    below = monomial(b)
+    if below.c_num == 0:
+        return Binary("/", a, b)
+    return from_monomial(monomial(a).times(below.inverse()))
 
 
 def power(a: Node, p: float) -> Node:
@@ -156,9 +240,23 @@ def power(a: Node, p: float) -> Node:
     return Binary("**", a, num(p))
 
 
+def _without_eye(node: Node) -> Node | None:
+    """node with one identity factor removed (I ⊙-scaled: s·I), or None if it has none."""
+    m = monomial(node)
+    for f in m.nums:
+        if isinstance(f, Eye):
+            m.nums.remove(f)
+            return from_monomial(m)
+    return None
+
+
 def matmul(a: Node, b: Node) -> Node:
     if is_zero(a) or is_zero(b):
         return ZERO
+    for this, other in ((a, b), (b, a)):
+        rest = _without_eye(this)
+        if rest is not None:  # (s·I) M = s·M
+            return mul(rest, other)
     ca, ra = split(a)
     cb, rb = split(b)
     if ra is None or rb is None:  # a scalar coefficient alone cannot be a matrix
@@ -189,16 +287,20 @@ def rebuild(node: Node, leaf: Callable[[Node], Node | None]) -> Node:
     found = leaf(node)
     if found is not None:
         return found
+    if type(node) is Num:  # forget the source spelling, so 1 from a file equals a built 1
+        return num(node.value)
     if isinstance(node, Unary):
         inner = rebuild(node.operand, leaf)
         return neg(inner) if node.op == "-" else inner
     if isinstance(node, Transpose):
         return transpose(rebuild(node.operand, leaf))
+    if isinstance(node, Ones):
+        return ones_like(rebuild(node.left, leaf))
     if isinstance(node, Binary):
         a, b = rebuild(node.left, leaf), rebuild(node.right, leaf)
         return {"+": add, "-": sub, "*": mul, "/": div, "@": matmul}.get(node.op, _pow)(a, b)
     if isinstance(node, Call):
-        return Call(node.func, tuple(rebuild(x, leaf) for x in node.args), node.kwargs)
+        return type(node)(node.func, tuple(rebuild(x, leaf) for x in node.args), node.kwargs)
     return node
 
 

@@ -114,8 +114,6 @@ def build(problem: NetworkProblem) -> Graph:
     given = _given(problem)
     shapes = Shapes(given)
     lines: list[Line] = []
-    if not problem.forward:
-        raise problem.locate("forward", InputError("forward is empty: give at least one line"))
     for name, text in problem.forward:
         key = f"forward.{name}"
         _check_name(problem, key, name, "forward name")
@@ -128,6 +126,8 @@ def build(problem: NetworkProblem) -> Graph:
     graph = Graph(given, (), "", shapes, ())
     loss_name, loss_text = problem.loss
     if str(loss_text).strip() in ("", "0") and loss_name == "L":
+        if not lines:
+            raise problem.locate("loss", InputError("no loss and no forward lines: nothing to differentiate"))
         loss_name, loss_text = _layer_alone(graph, lines[-1], given, shapes)
     key = f"loss.{loss_name}"
     _check_name(problem, key, loss_name, "loss name")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gradcli.derive.algebra import Adjoint, DimNum
+from gradcli.derive.algebra import Adjoint, DimNum, Eye, Ones
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Str, Transpose, Unary
 from gradcli.expr.unparse import number
 
@@ -72,6 +72,10 @@ class Printer:
         return rf"\left({text}\right)" if self.latex else f"({text})"
 
     def print(self, node: Node) -> str:
+        if isinstance(node, Ones):
+            return r"\mathbf{1}" if self.latex else "𝟙"
+        if isinstance(node, Eye):
+            return "I"
         if isinstance(node, DimNum):
             return node.symbol or number(node.value)
         if isinstance(node, Num):

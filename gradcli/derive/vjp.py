@@ -23,7 +23,7 @@ from gradcli import catalog
 from gradcli.derive import algebra as A
 from gradcli.derive.shapes import Shape, Shapes, is_scalarlike, same
 from gradcli.errors import InputError
-from gradcli.expr.ast import Binary, Call, Node, Transpose, Unary
+from gradcli.expr.ast import Binary, Call, Name, Node, Transpose, Unary
 from gradcli.expr.parse import constant_value, parse
 
 
@@ -74,6 +74,20 @@ class Context:
         if c != 1 and rest is not None:
             return A.scale(c, self.transpose(rest))
         return A.transpose(node)
+
+    def full(self, g: Node, node: Node) -> Node:
+        """The upstream as a full matrix shaped like `node` (g ⊙ 𝟙 when it was broadcast)."""
+        if same(self.shape(g), self.shape(node)) and bool(self.shape(g)) == bool(self.shape(node)):
+            return g
+        return A.mul(g, A.ones_like(self.reuse(node)))
+
+    def eye(self, node: Node) -> Node:
+        """I of the size of the square `node`, through a column of that length if one is named."""
+        n = self.shape(node)[0]
+        for name, shape in self.shapes.names.items():
+            if shape and shape[0].same(n) and shape[1].is_one and not name.startswith("_"):
+                return A.eye(Name(name))
+        return A.eye(sum_axis(self.reuse(node), 1, self.shape(node)))
 
     def matmul(self, a: Node, b: Node) -> Node:
         """A B, written a·B when a factor is 1×1 (a scalar in matrix clothing)."""
@@ -219,7 +233,7 @@ def _binary(node: Binary, g: Node, ctx: Context, wanted) -> list[Contribution]:
         if p is not None:
             if wanted(a):
                 local = A.mul(A.num(p), A.power(a, p - 1))
-                out.append(Contribution(a, A.mul(g, ctx.reuse(local)), "power rule", "∂u = G ⊙ p uᵖ⁻¹"))
+                out.append(Contribution(a, A.mul(g, ctx.reuse(local)), "power rule", "∂u = G ⊙ p·u^(p−1)"))
             return out
         if wanted(a):
             grad, note = reduce_to(A.mul(g, A.mul(b, ctx.reuse(A.Binary("**", a, A.sub(b, A.ONE))))), s, sa, ctx)
@@ -322,6 +336,7 @@ def _softmax(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
 def _log_softmax(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
     z = node.args[0]
     d = _class_dim(node, ctx.shape(z), ctx)
+    g = ctx.full(g, node)
     s = ctx.reuse(A.call("softmax", z) if len(node.args) == 1 and not node.kwargs
                   else A.call("softmax", z, dim=d))
     return [Contribution(z, A.sub(g, A.mul(s, A.call("sum", g, dim=d))), "log-softmax",
@@ -384,8 +399,21 @@ def _cross_entropy(node: Call, g: Node, ctx: Context, wanted) -> list[Contributi
 def _inv(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
     x = node.args[0]
     inv_t = A.transpose(ctx.reuse(node))
+    g = ctx.full(g, node)
     return [Contribution(x, A.neg(A.matmul(A.matmul(inv_t, g), inv_t)), "matrix inverse",
                          "∂X = −X⁻ᵀ G X⁻ᵀ")]
+
+
+def _trace(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    x = node.args[0]
+    return [Contribution(x, A.mul(g, ctx.eye(x)), "trace", "∂X = G·I")]
+
+
+def _diag(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    x = node.args[0]
+    g = ctx.full(g, node)
+    return [Contribution(x, A.call("sum", A.mul(g, ctx.eye(node)), dim=1), "diagonal matrix",
+                         "∂x = the diagonal of G, as a column: sum(G ⊙ I, dim=1)")]
 
 
 def _det(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
@@ -420,5 +448,5 @@ _STRUCTURAL = {
                                   lambda n, p, t, c: A.sub(c.reuse(A.call("sigmoid", p)), t),
                                   lambda n, p, t, c: A.neg(p), "∂T = −Z/count"),
     "cross_entropy": _cross_entropy,
-    "inv": _inv, "det": _det, "logdet": _logdet,
+    "inv": _inv, "det": _det, "logdet": _logdet, "trace": _trace, "diag": _diag,
 }
