@@ -85,6 +85,51 @@ def _huber(node: Call, args: list[Tensor]) -> Tensor:
     return F.huber_loss(args[0], args[1], reduction=_option(node, "reduction", "mean"), delta=delta)
 
 
+def _features(node: Call, x: Tensor, *params: Tensor) -> list[Tensor]:
+    """gamma and beta as flat vectors with one entry per normalised feature."""
+    out = []
+    for p in params:
+        if p.numel() != x.shape[-1]:
+            raise InputError(f"{node.func}: gamma and beta need {x.shape[-1]} entries (one per "
+                             f"feature), got {p.numel()}", column=node.column)
+        out.append(p.reshape(-1))
+    return out
+
+
+def _layer_norm(node: Call, args: list[Tensor]) -> Tensor:
+    """Each row normalised (a column vector: the whole column), then scaled and shifted."""
+    x, column = _rows(args[0]), args[0].dim() == 2 and args[0].shape[1] == 1
+    gamma, beta = _features(node, x, args[1], args[2])
+    out = F.layer_norm(x, (x.shape[-1],), gamma, beta, eps=_option(node, "eps", 1e-5))
+    return out.T if column else out
+
+
+def _batch_norm(node: Call, args: list[Tensor]) -> Tensor:
+    """Each column normalised over the batch (the rows), training mode: batch statistics."""
+    x = args[0]
+    gamma, beta = _features(node, x, args[1], args[2])
+    return F.batch_norm(x, None, None, gamma, beta, training=True, eps=_option(node, "eps", 1e-5))
+
+
+def _conv1d(node: Call, args: list[Tensor]) -> Tensor:
+    x, w = args[0].reshape(1, 1, -1), args[1].reshape(1, 1, -1)
+    return F.conv1d(x, w).reshape(-1, 1)
+
+
+def _pool(fn: Callable[..., Tensor]) -> Callable[[Call, list[Tensor]], Tensor]:
+    def apply(node: Call, args: list[Tensor]) -> Tensor:
+        def arg(position: int, name: str, default):
+            if len(node.args) > position:
+                return int(constant_value(node.args[position]))
+            value = _option(node, name)
+            return default if value is None else int(value)
+
+        kernel = arg(1, "kernel", 2)
+        stride = arg(2, "stride", kernel)
+        return fn(args[0][None], kernel, stride, arg(3, "padding", 0))[0]
+    return apply
+
+
 STRUCTURAL: dict[str, Callable[[Call, list[Tensor]], Tensor]] = {
     "sum": _reduce(torch.sum),
     "mean": _reduce(torch.mean),
@@ -103,6 +148,12 @@ STRUCTURAL: dict[str, Callable[[Call, list[Tensor]], Tensor]] = {
     "bce_with_logits": _loss(F.binary_cross_entropy_with_logits),
     "cross_entropy": _cross_entropy,
     "huber": _huber,
+    "layer_norm": _layer_norm,
+    "batch_norm": _batch_norm,
+    "conv1d": _conv1d,
+    "conv2d": lambda n, a: F.conv2d(a[0][None, None], a[1][None, None])[0, 0],
+    "avg_pool2d": _pool(F.avg_pool2d),
+    "max_pool2d": _pool(F.max_pool2d),
 }
 
 _BINARY: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
