@@ -54,11 +54,11 @@ class Solver:
     def symbols(self) -> tuple[Symbol, ...]:
         out = []
         for sym_id, value in self.derivation.symbols.items():
-            name = sym_id.removeprefix("__d_")
-            sym = self.bp.symbol(name)
-            out.append(Symbol(sym.symbol, f"∂{self.graph.loss}/∂{name}",
+            sym = self.bp.symbols[sym_id]
+            shape = self.graph.shapes.names[sym_id]
+            out.append(Symbol(sym.symbol, self.derivation.labels[sym_id],
                               unparse(self.derivation.expand(value)), self.bp.pretty(value),
-                              self.bp.latex(value), fmt(self.graph.shape(name))))
+                              self.bp.latex(value), fmt(shape)))
         return tuple(out)
 
     # -- numbers --------------------------------------------------------------------------

@@ -42,6 +42,7 @@ class RawStep:
 class Derivation:
     gradients: dict[str, Node]  # name -> ∂L/∂name, with Adjoint symbols
     symbols: dict[str, Node] = field(default_factory=dict)  # Adjoint id -> its value
+    labels: dict[str, str] = field(default_factory=dict)  # Adjoint id -> what it stands for
     steps: list[RawStep] = field(default_factory=list)
 
     def expand(self, node: Node) -> Node:
@@ -94,10 +95,11 @@ class Backprop:
         self.pretty = Printer(self._is_scalar)
         self.latex = Printer(self._is_scalar, latex=True)
         self.ctx = Context(shapes=graph.shapes, definitions=graph.definitions,
-                           mutation=dict(mutation or {}), pretty=self.pretty)
+                           mutation=dict(mutation or {}), pretty=self.pretty, define=self.define)
         self.contributions: dict[str, list[Node]] = {}
         self.uses = self._count_uses()
         self.delta = _delta_symbols(_activations(graph))
+        self.symbols: dict[str, A.Adjoint] = {}
         self.out = Derivation({})
 
     def _is_scalar(self, node: Node) -> bool:
@@ -133,6 +135,18 @@ class Backprop:
         else:
             sym, tex = f"∂{loss}/∂{name}", rf"\frac{{\partial {loss}}}{{\partial {_tex(name)}}}"
         return A.Adjoint(f"__d_{name}", symbol=sym, latex=tex)
+
+    def define(self, symbol: str, latex: str, label: str, value: Node) -> A.Adjoint:
+        """A named sub-expression (X̂, σ of a normalisation) so the formulas stay readable."""
+        for sym_id, known in self.out.symbols.items():
+            if known == value and sym_id.startswith("__s"):
+                return A.Adjoint(sym_id, symbol=symbol, latex=latex)
+        sym = A.Adjoint(f"__s{len(self.out.symbols)}", symbol=symbol, latex=latex)
+        self.symbols[sym.id] = sym
+        self.shapes.names[sym.id] = self.shapes(value)
+        self.out.symbols[sym.id] = value
+        self.out.labels[sym.id] = label
+        return sym
 
     # -- the pass -------------------------------------------------------------------------
     def run(self) -> Derivation:
@@ -175,9 +189,11 @@ class Backprop:
         if name not in self.delta and A.size(self.out.expand(total)) <= SMALL:
             return total
         sym = self.symbol(name)
+        self.symbols[sym.id] = sym
         self.shapes.names[sym.id] = self.shapes(total)
         self.out.symbols[sym.id] = total
         label, tex = self.label(Name(name))
+        self.out.labels[sym.id] = label
         self.record("name the gradient", f"{sym.symbol} = {label}, used below", f"{sym.symbol} = {label}"
                     if sym.symbol != label else label, f"{sym.latex} = {tex}" if sym.latex != tex else tex,
                     total, self.shapes.names[name], subject=f"∂{self.graph.loss}/∂{name} is complete")

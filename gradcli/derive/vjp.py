@@ -47,6 +47,7 @@ class Context:
     sites: int = 0  # activations met so far
     site_nodes: list = field(default_factory=list)  # (f(u) node, f′(u) tree) per activation
     pretty: Callable[[Node], str] = str
+    define: Callable[..., Node] | None = None  # (symbol, latex, label, value) -> a named node
 
     def shape(self, node: Node) -> Shape:
         return self.shapes(node)
@@ -429,6 +430,64 @@ def _logdet(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
     return [Contribution(x, A.mul(g, inv_t), "log-determinant", "∂X = G X⁻ᵀ")]
 
 
+def _eps(node: Call) -> float:
+    value = node.kwarg("eps")
+    return 1e-5 if value is None else constant_value(value)
+
+
+def _normalisation(kind: str):
+    """layer_norm normalises each row (a column vector: the column), batch_norm each column
+    over the batch; both with biased variance and eps inside the square root, as torch."""
+    def rule(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+        x, gamma, beta = node.args
+        sx = ctx.shape(x)
+        column = sx[1].is_one
+        d = 0 if (kind == "batch" or column) else 1
+        mu = A.call("mean", x, dim=d)
+        xc = A.sub(x, mu)
+        sigma = A.call("sqrt", A.add(A.call("mean", A.power(xc, 2), dim=d), A.num(_eps(node))))
+        name = ctx.pretty(x)
+        sig = ctx.define("σ", r"\sigma", f"the {'rows' if d == 1 else 'columns'}' standard deviation "
+                         f"in {node.func}({name}, ...)", sigma)
+        hat, hat_tex = (x.id + "\u0302", rf"\hat{{{x.id}}}") if isinstance(x, Name) and len(x.id) == 1 \
+            else ("X̂", r"\hat{X}")
+        xhat = ctx.define(hat, hat_tex, f"{name} normalised", A.div(xc, sig))
+        g = ctx.full(g, node)
+        # gamma and beta act on the features: along a row of X (a column vector: down it)
+        features_in_rows = column
+        out = []
+
+        def oriented(p: Node) -> Node:
+            ps = ctx.shape(p)
+            as_row = bool(ps) and ps[0].is_one
+            return p if as_row != features_in_rows else ctx.transpose(p)
+
+        def back_to(p: Node, value: Node) -> Node:
+            return oriented_back(p, value)
+
+        def oriented_back(p: Node, value: Node) -> Node:
+            ps = ctx.shape(p)
+            as_row = bool(ps) and ps[0].is_one
+            return value if as_row != features_in_rows else ctx.transpose(value)
+
+        over = 1 if column else 0  # the axis that is not the features
+        if wanted(beta):
+            out.append(Contribution(beta, back_to(beta, sum_axis(g, over, sx)), kind + " norm (shift)",
+                                    "∂β = G summed over the samples"))
+        if wanted(gamma):
+            out.append(Contribution(gamma, back_to(gamma, sum_axis(A.mul(g, xhat), over, sx)),
+                                    kind + " norm (scale)", "∂γ = (G ⊙ X̂) summed over the samples"))
+        if wanted(x):
+            gh = A.mul(g, oriented(gamma))
+            inner = A.sub(A.sub(gh, A.call("mean", gh, dim=d)),
+                          A.mul(xhat, A.call("mean", A.mul(gh, xhat), dim=d)))
+            out.append(Contribution(x, A.div(inner, sig), kind + " norm (input)",
+                                    f"∂X = (Ĝ − mean(Ĝ) − X̂ ⊙ mean(Ĝ ⊙ X̂)) ⊘ σ, Ĝ = G ⊙ γ, "
+                                    f"means along dim={d}"))
+        return out
+    return rule
+
+
 _STRUCTURAL = {
     "sum": _sum, "mean": _mean, "norm": _norm, "max": _max,
     "softmax": _softmax, "log_softmax": _log_softmax,
@@ -449,4 +508,5 @@ _STRUCTURAL = {
                                   lambda n, p, t, c: A.neg(p), "∂T = −Z/count"),
     "cross_entropy": _cross_entropy,
     "inv": _inv, "det": _det, "logdet": _logdet, "trace": _trace, "diag": _diag,
+    "layer_norm": _normalisation("layer"), "batch_norm": _normalisation("batch"),
 }
