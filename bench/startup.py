@@ -33,11 +33,15 @@ def q3_with_width(n: int, folder: Path) -> str:
 
 
 def median_seconds(cmd: list[str], runs: int) -> float:
+    """Median wall time; a command that fails is not timed (a fast crash is not speed)."""
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
         times.append(time.perf_counter() - start)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} exited {done.returncode}: "
+                             f"{done.stderr.decode(errors='replace').strip()[:300]}")
     return statistics.median(times)
 
 
