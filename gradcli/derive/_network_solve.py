@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gradcli.derive.algebra import IndexForm, has_index_form
 from gradcli.derive.backprop import Backprop, Derivation, RawStep
 from gradcli.derive.graph import Graph, build
 from gradcli.derive.network import Definition, Gradient, NetStep, NetworkResult, Symbol
@@ -24,6 +25,10 @@ class Solver:
     def step(self, raw: RawStep, derivation: Derivation) -> NetStep:
         value = derivation.expand(raw.value)
         course = self.bp.pretty(raw.value)
+        if has_index_form(value):
+            return NetStep(rule=raw.rule, formula=raw.formula, subject=raw.subject, label=raw.label,
+                           latex_label=raw.latex_label, expression="", pretty=course,
+                           latex=self.bp.latex(raw.value), shape=fmt(raw.shape), note=raw.note)
         expanded = self.bp.pretty(value)
         return NetStep(rule=raw.rule, formula=raw.formula, subject=raw.subject, label=raw.label,
                        latex_label=raw.latex_label, expression=unparse(value),
@@ -43,7 +48,8 @@ class Solver:
         return Gradient(
             name=name, label=f"∂{loss}/∂{name}",
             latex_label=rf"\frac{{\partial {loss}}}{{\partial {latex_name(name)}}}",
-            expression=unparse(self.expanded[name]), pretty=course, pretty_expanded=expanded,
+            expression="" if has_index_form(self.expanded[name]) else unparse(self.expanded[name]),
+            pretty=course, pretty_expanded=expanded,
             latex=self.bp.latex(self.expanded[name]), shape=fmt(self.graph.shape(name)),
             steps=tuple(self.step(s, own) for s in own.steps), check=check, note=note)
 
@@ -56,6 +62,9 @@ class Solver:
         for sym_id, value in self.derivation.symbols.items():
             sym = self.bp.symbols[sym_id]
             shape = self.graph.shapes.names[sym_id]
+            if isinstance(sym, IndexForm):
+                out.append(Symbol(sym.symbol, "index notation", "", sym.text, sym.text, fmt(shape)))
+                continue
             out.append(Symbol(sym.symbol, self.derivation.labels[sym_id],
                               unparse(self.derivation.expand(value)), self.bp.pretty(value),
                               self.bp.latex(value), fmt(shape)))
@@ -75,9 +84,14 @@ class Solver:
         self.envs = envs
         checks, truth = {}, {}
         for name in self.targets:
+            auto = [a[name] for a in autos]
+            if has_index_form(self.expanded[name]):
+                label = f"∂{self.graph.loss}/∂{name}: torch autograd vs finite differences"
+                checks[name] = V.check_by_differences(self.graph, name, auto, pts, label, self.seed)
+                truth[name] = auto
+                continue
             closed = [V.closed_form(self.expanded[name], self.graph, env, self.graph.shape(name))
                       for env in envs]
-            auto = [a[name] for a in autos]
             routes = V.Routes(name, closed, auto)
             label = f"∂{self.graph.loss}/∂{name}: closed form vs torch autograd"
             checks[name], side = V.check(self.graph, routes, pts, label)
@@ -105,7 +119,7 @@ class Solver:
                 if name not in wrong.gradients:
                     continue
                 expr: Node = wrong.expand(wrong.gradients[name])
-                if expr == self.expanded[name]:
+                if expr == self.expanded[name] or has_index_form(expr):
                     continue
                 values = [V.closed_form(expr, self.graph, env, self.graph.shape(name)) for env in self.envs]
                 out.append(Mistake(values, hint))

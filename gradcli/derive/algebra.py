@@ -28,6 +28,20 @@ class Adjoint(Name):
 
 
 @dataclass(frozen=True)
+class IndexForm(Adjoint):
+    """A gradient with no compact matrix form in the expression language (a convolution's
+    input, pooling): a symbol whose definition is index notation, in `text`."""
+
+    text: str = ""
+
+
+def has_index_form(node: Node) -> bool:
+    from gradcli.expr.ast import walk
+
+    return any(isinstance(n, IndexForm) for n in walk(node))
+
+
+@dataclass(frozen=True)
 class DimNum(Num):
     symbol: str = ""  # the dimension name: N
 

@@ -48,6 +48,8 @@ class Derivation:
     def expand(self, node: Node) -> Node:
         """The expression without Adjoint symbols: pasteable, evaluable."""
         def leaf(n: Node) -> Node | None:
+            if isinstance(n, A.IndexForm):
+                return n
             if isinstance(n, A.Adjoint):
                 return self.expand(self.symbols[n.id])
             return None
@@ -136,11 +138,19 @@ class Backprop:
             sym, tex = f"∂{loss}/∂{name}", rf"\frac{{\partial {loss}}}{{\partial {_tex(name)}}}"
         return A.Adjoint(f"__d_{name}", symbol=sym, latex=tex)
 
-    def define(self, symbol: str, latex: str, label: str, value: Node) -> A.Adjoint:
-        """A named sub-expression (X̂, σ of a normalisation) so the formulas stay readable."""
+    def define(self, symbol: str, latex: str, label: str, value: Node | None,
+               index: bool = False) -> A.Adjoint:
+        """A named sub-expression (X̂, σ of a normalisation) so the formulas stay readable;
+        `index`: a gradient known only in index notation (`label`), with no value."""
         for sym_id, known in self.out.symbols.items():
-            if known == value and sym_id.startswith("__s"):
-                return A.Adjoint(sym_id, symbol=symbol, latex=latex)
+            if value is not None and known == value and sym_id.startswith("__s"):
+                return self.symbols[sym_id]
+        if index:
+            sym = A.IndexForm(f"__s{len(self.out.symbols)}", symbol=symbol, latex=latex, text=label)
+            self.symbols[sym.id] = sym
+            self.out.symbols[sym.id] = sym
+            self.out.labels[sym.id] = label
+            return sym
         sym = A.Adjoint(f"__s{len(self.out.symbols)}", symbol=symbol, latex=latex)
         self.symbols[sym.id] = sym
         self.shapes.names[sym.id] = self.shapes(value)

@@ -109,6 +109,16 @@ def broadcast(a: Shape, b: Shape, node: Node) -> Shape:
     return tuple(out)
 
 
+def _valid(n: Dim, k: Dim, node: Node) -> Dim:
+    """The length of a valid cross-correlation: n − k + 1."""
+    size = n.size - k.size + 1
+    if size < 1:
+        raise _mismatch(node, f"the kernel ({k}) is longer than the input ({n})")
+    if n.symbol.isdigit() and k.symbol.isdigit():
+        return literal(size)
+    return Dim(f"{n}-{k}+1", size)
+
+
 def _mismatch(node: Node, message: str, hint: str | None = None) -> InputError:
     return InputError(f"shape mismatch in {unparse(node)}: {message}", column=node.column,
                       hint=hint)
@@ -189,8 +199,52 @@ class Shapes:
         if entry.group == "loss":
             return self._loss(node, args)
         if f in ("layer_norm", "batch_norm"):
-            return args[0]
+            return self._normalised(node, args)
+        if f in ("conv1d", "conv2d"):
+            return self._conv(node, args)
+        if f in ("avg_pool2d", "max_pool2d"):
+            return self._pool(node, args[0])
         raise InputError(f"{f} is not supported in network problems yet", column=node.column)
+
+    def _normalised(self, node: Call, args: list[Shape]) -> Shape:
+        x = args[0]
+        if not x:
+            raise _mismatch(node, f"{node.func} needs a vector or a matrix")
+        features = x[0] if x[1].is_one and node.func == "layer_norm" else x[1]
+        for p, what in zip(args[1:], ("gamma", "beta"), strict=True):
+            if not p or not ((p[0].is_one and p[1].same(features)) or (p[1].is_one and p[0].same(features))):
+                raise _mismatch(node, f"{what} is {fmt(p)} but there are {features} features: "
+                                      f"give it as [1, {features}] or [{features}]")
+        return x
+
+    def _conv(self, node: Call, args: list[Shape]) -> Shape:
+        x, k = args
+        if node.func == "conv1d":
+            if not x or not k or not x[1].is_one or not k[1].is_one:
+                raise _mismatch(node, f"conv1d takes two column vectors, got {fmt(x)} and {fmt(k)}")
+            return (_valid(x[0], k[0], node), ONE)
+        if not x or not k:
+            raise _mismatch(node, "conv2d takes two matrices")
+        return (_valid(x[0], k[0], node), _valid(x[1], k[1], node))
+
+    def _pool(self, node: Call, x: Shape) -> Shape:
+        if not x:
+            raise _mismatch(node, f"{node.func} takes a matrix")
+
+        def option(position: int, name: str, default: int) -> int:
+            v = constant_value(node.args[position]) if len(node.args) > position else (
+                constant_value(node.kwarg(name)) if node.kwarg(name) is not None else default)
+            if v is None or v != int(v) or v < (0 if name == "padding" else 1):
+                raise InputError(f"{node.func}: {name} must be a whole number", column=node.column)
+            return int(v)
+
+        kernel = option(1, "kernel", 2)
+        stride = option(2, "stride", kernel)
+        padding = option(3, "padding", 0)
+        out = tuple((d.size + 2 * padding - kernel) // stride + 1 for d in x)
+        if min(out) < 1:
+            raise _mismatch(node, f"a {kernel}×{kernel} window does not fit in {fmt(x)}")
+        return tuple(literal(n) for n in out)
 
     def _dim(self, node: Call, s: Shape) -> int | None:
         d = constant_value(node.args[1]) if len(node.args) > 1 else None

@@ -488,6 +488,63 @@ def _normalisation(kind: str):
     return rule
 
 
+def _index_form(ctx: Context, x: Node, node: Call, text: str) -> Node:
+    label = _index_label(ctx, x)
+    sym = ctx.define(label, rf"\partial L/\partial {ctx.pretty(x)}", text, None, index=True)
+    ctx.shapes.names[sym.id] = ctx.shape(x)
+    return sym
+
+
+def _conv(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    x, k = node.args
+    g = ctx.full(g, node)
+    out = []
+    G = ctx.pretty(g)
+    if wanted(k):
+        out.append(Contribution(k, A.call(node.func, x, g), f"{node.func} (kernel)",
+                                "∂K = (valid cross-correlation of the input with G)"))
+    if wanted(x):
+        lab, kern = _index_label(ctx, x), ctx.pretty(k)
+        if node.func == "conv1d":
+            text = (f"{lab}[i] = Σⱼ G[i−j]·{kern}[j] with G = {G}, zero outside its range: "
+                    f"a full convolution of G with {kern}")
+        else:
+            text = (f"{lab}[i,j] = Σₐ,ᵦ G[i−a, j−b]·{kern}[a,b] with G = {G}, zero outside its "
+                    f"range: a full convolution of G with {kern}")
+        out.append(Contribution(x, _index_form(ctx, x, node, text), f"{node.func} (input)",
+                                "no compact matrix form in the expression language: index notation",
+                                text))
+    return out
+
+
+def _index_label(ctx: Context, x: Node) -> str:
+    return f"∂L/∂{ctx.pretty(x)}" if isinstance(x, Name) else f"∂L/∂({ctx.pretty(x)})"
+
+
+def _pool_option(node: Call, position: int, name: str, default: int) -> int:
+    if len(node.args) > position:
+        return int(constant_value(node.args[position]))
+    value = node.kwarg(name)
+    return default if value is None else int(constant_value(value))
+
+
+def _pool(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    x = node.args[0]
+    g = ctx.full(g, node)
+    G, lab = ctx.pretty(g), _index_label(ctx, x)
+    k = _pool_option(node, 1, "kernel", 2)
+    s, p = _pool_option(node, 2, "stride", k), _pool_option(node, 3, "padding", 0)
+    windows = f"{k}×{k} windows w (stride {s}" + (f", padding {p})" if p else ")")
+    if node.func == "avg_pool2d":
+        text = (f"{lab}[i,j] = Σ G[w]/{k * k} over the {windows} that contain (i, j), with "
+                f"G = {G}: each window spreads its upstream evenly over its cells")
+    else:
+        text = (f"{lab}[i,j] = Σ G[w] over the {windows} whose largest entry is (i, j), with "
+                f"G = {G}: each window's upstream goes to its max cell (ties: torch's choice)")
+    return [Contribution(x, _index_form(ctx, x, node, text), node.func,
+                         "no compact matrix form in the expression language: index notation", text)]
+
+
 _STRUCTURAL = {
     "sum": _sum, "mean": _mean, "norm": _norm, "max": _max,
     "softmax": _softmax, "log_softmax": _log_softmax,
@@ -509,4 +566,5 @@ _STRUCTURAL = {
     "cross_entropy": _cross_entropy,
     "inv": _inv, "det": _det, "logdet": _logdet, "trace": _trace, "diag": _diag,
     "layer_norm": _normalisation("layer"), "batch_norm": _normalisation("batch"),
+    "conv1d": _conv, "conv2d": _conv, "avg_pool2d": _pool, "max_pool2d": _pool,
 }

@@ -208,6 +208,57 @@ def finite_difference(graph: Graph, point: Point, name: str, index: tuple[int, .
     return (loss_at(h) - loss_at(-h)) / (2 * h)
 
 
+def directional(graph: Graph, point: Point, name: str, direction: Tensor) -> float:
+    """Central difference of the loss along `direction` in the value of `name`."""
+    base = forward(graph, point.values)[name]
+    h = 1e-6 * max(1.0, float(base.abs().max()) if base.numel() else 1.0)
+
+    def loss_at(step: float) -> float:
+        moved = base + step * direction
+        if name in graph.given:
+            return float(forward(graph, {**point.values, name: moved})[graph.loss])
+        return float(forward(graph, point.values, overrides={name: moved})[graph.loss])
+
+    return (loss_at(h) - loss_at(-h)) / (2 * h)
+
+
+FD_ENTRIES = 64  # up to this many entries each gets its own difference; beyond, directions
+
+
+def check_by_differences(graph: Graph, name: str, auto: list[Tensor], pts: list[Point],
+                         label: str, seed: int) -> Check:
+    """For a gradient known only in index notation: autograd against central differences,
+    entry by entry when small, else along random non-uniform directions."""
+    gen = torch.Generator().manual_seed(seed + 1)
+    worst_k, worst_w, passed, how = 0, None, True, ""
+    for k, (p, a) in enumerate(zip(pts, auto, strict=True)):
+        if a.numel() <= FD_ENTRIES:
+            fd = torch.zeros_like(a)
+            for index in ([()] if a.dim() == 0 else [tuple(int(i) for i in ix)
+                                                     for ix in torch.cartesian_prod(*[torch.arange(s) for s in a.shape]).reshape(-1, a.dim())]):
+                fd[index] = finite_difference(graph, p, name, index)
+            got, expected, how = a, fd, "every entry"
+        else:
+            dirs = [torch.randn(a.shape, generator=gen, dtype=DTYPE) for _ in range(4)]
+            expected = torch.tensor([directional(graph, p, name, v) for v in dirs], dtype=DTYPE)
+            got = torch.stack([(a * v).sum() for v in dirs])
+            how = "4 random directions"
+        w, ok = worst(expected, got, FINITE_DIFFERENCE)
+        if worst_w is None or (passed and not ok) or (ok == passed and w.abs_error > worst_w.abs_error):
+            worst_k, worst_w = k, w
+        passed = passed and ok
+    where = describe_index(worst_w.index) if how == "every entry" else "a random direction"
+    return Check(what=label, passed=passed, max_abs_error=worst_w.abs_error,
+                 max_rel_error=worst_w.rel_error, points=len(pts),
+                 reference=f"central finite differences of the loss ({how})",
+                 where=f"{where} at {pts[worst_k].label}" if where else pts[worst_k].label,
+                 expected=worst_w.expected, got=worst_w.got,
+                 notes=(f"tolerance: {FINITE_DIFFERENCE.name} (rtol {FINITE_DIFFERENCE.rtol:g}, "
+                        f"atol {FINITE_DIFFERENCE.atol:g})",
+                        "no closed form in the expression language (index notation): torch "
+                        "autograd is checked against finite differences instead"))
+
+
 # -- checks -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -46,7 +46,11 @@ def _gradients(r) -> list[Block]:
         blocks.append(Formula(label=g.label, text=g.expression, pretty=pretty, latex=g.latex,
                               latex_label=g.latex_label, note=note))
     for sym in r.symbols:
-        label = sym.symbol if sym.symbol == sym.label else f"{sym.symbol} = {sym.label}"
+        label = sym.symbol if sym.symbol == sym.label or not sym.expression else \
+            f"{sym.symbol} = {sym.label}"
+        if not sym.expression:  # index notation: the definition is the text itself
+            blocks.append(Text(f"  where {sym.pretty}    [{sym.shape}]"))
+            continue
         blocks.append(Formula(label=f"  where {label}", text=sym.expression,
                               pretty=sym.pretty, latex=sym.latex, note=sym.shape))
     return blocks
