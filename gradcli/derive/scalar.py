@@ -153,6 +153,7 @@ def _steps(derivation: Derivation, variable: str) -> tuple[Step, ...]:
         inner = next((n for n, e in derivation.inner.items() if e == s.inner), None)
         where = f", where {inner} = {unparse(s.inner)}" if inner else ""
         pwhere = f",  where {inner} = {pretty(s.inner)}" if inner else ""
+        lwhere = rf",\quad \text{{where }} {inner} = {latex(s.inner)}" if inner else ""
         if s.by is not None and s.by.endswith("'"):  # f'(g) for a short inner g
             arg = subject.args[0] if isinstance(subject, Call) else subject
             lhs, plhs = f"{s.by}({unparse(arg)})", f"{s.by}({pretty(arg)})"
@@ -166,7 +167,7 @@ def _steps(derivation: Derivation, variable: str) -> tuple[Step, ...]:
             expression=unparse(s.result),
             detail=f"{lhs} = {unparse(result)}{where}    by {s.pattern}",
             pretty=f"{plhs} = {pretty(result)}{pwhere}",
-            latex=f"{llhs} = {latex(result)}",
+            latex=f"{llhs} = {latex(result)}{lwhere}",
         ))
     return tuple(out)
 

@@ -16,6 +16,14 @@ def _formula(label: str, f: Form, note: str = "", latex_label: str = "") -> Form
                    note=note or f.note)
 
 
+def _latex_call(label: str) -> str:
+    """`gelu(x)` -> `\operatorname{gelu}(x)`; a plain `f` stays as it is."""
+    head, paren, rest = label.partition("(")
+    if not paren or len(head) == 1:
+        return label
+    return r"\operatorname{" + head.replace("_", r"\_") + "}(" + rest
+
+
 def _value(v: float | None) -> str:
     return "undefined" if v is None else f"{v:.10g}"
 
@@ -24,14 +32,15 @@ def document(r: DerivativeResult) -> list[Block]:
     d = f"d/d{r.wrt}"
     fname = r.definition.label if r.definition else "f"
     dlabel = f"{d} {fname}"
-    dlatex = rf"\frac{{d}}{{d{r.wrt}}}\,{r.definition.label if r.definition else 'f'}"
+    fn_latex = _latex_call(fname)
+    dlatex = rf"\frac{{d}}{{d{r.wrt}}}\,{fn_latex}"
     out: list[Block] = [Heading(r.name)]
     if r.source:
         out.append(Text(f"source: {r.source}", "note"))
     if r.description:
         out.append(Text(r.description.strip(), "note"))
     if r.definition is not None:
-        out.append(_formula(fname, r.definition, latex_label=fname))
+        out.append(_formula(fname, r.definition, latex_label=fn_latex))
     if r.held:
         out.append(Text("other variables held at " +
                         ", ".join(f"{k} = {v:g}" for k, v in r.held) + " for the checks", "note"))
