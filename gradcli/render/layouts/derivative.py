@@ -17,7 +17,7 @@ def _formula(label: str, f: Form, note: str = "", latex_label: str = "") -> Form
 
 
 def _latex_call(label: str) -> str:
-    """`gelu(x)` -> `\operatorname{gelu}(x)`; a plain `f` stays as it is."""
+    """`gelu(x)` -> `\\operatorname{gelu}(x)`; a plain `f` stays as it is."""
     head, paren, rest = label.partition("(")
     if not paren or len(head) == 1:
         return label
