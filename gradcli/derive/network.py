@@ -63,8 +63,9 @@ class Gradient:
     note: str = ""  # e.g. "L does not depend on t"
 
     def to_json(self) -> dict[str, Any]:
-        return {"expression": self.expression, "latex": self.latex, "shape": self.shape,
-                "pretty": self.pretty_expanded, "steps": [s.to_json() for s in self.steps],
+        return {"expression": self.expression or None, "latex": self.latex, "shape": self.shape,
+                "pretty": self.pretty_expanded,
+                "index_form": None if self.expression else self.pretty_expanded, "steps": [s.to_json() for s in self.steps],
                 "check": self.check.to_json() if self.check else None, "note": self.note}
 
 

@@ -116,6 +116,8 @@ def _valid(n: Dim, k: Dim, node: Node) -> Dim:
         raise _mismatch(node, f"the kernel ({k}) is longer than the input ({n})")
     if n.symbol.isdigit() and k.symbol.isdigit():
         return literal(size)
+    if k.symbol.isdigit():
+        return n if k.size == 1 else Dim(f"{n}-{k.size - 1}", size)
     return Dim(f"{n}-{k}+1", size)
 
 

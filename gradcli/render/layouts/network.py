@@ -31,7 +31,7 @@ def _steps(r) -> list[Block]:
                            Text(r.layout, tone="note")]
     for i, s in enumerate(r.steps, 1):
         blocks.append(Text(f"{i}. {s.rule}: {s.formula}    ({s.subject})"))
-        blocks.append(Formula(label=f"   {s.label}", text=s.expression, pretty=s.pretty,
+        blocks.append(Formula(label=f"   {s.label}", text=s.expression or s.pretty, pretty=s.pretty,
                               latex=s.latex, latex_label=s.latex_label, note=s.shape))
         if s.note:
             blocks.append(Text(f"   {s.note}", tone="note"))
@@ -43,8 +43,10 @@ def _gradients(r) -> list[Block]:
     for g in r.gradients:
         pretty = g.pretty if g.pretty == g.pretty_expanded else f"{g.pretty} = {g.pretty_expanded}"
         note = f"{g.shape}, like {g.name}" + (f"; {g.note}" if g.note else "")
-        blocks.append(Formula(label=g.label, text=g.expression, pretty=pretty, latex=g.latex,
-                              latex_label=g.latex_label, note=note))
+        if not g.expression:
+            note += "; in index notation below (no closed form in the expression language)"
+        blocks.append(Formula(label=g.label, text=g.expression or g.pretty_expanded, pretty=pretty,
+                              latex=g.latex, latex_label=g.latex_label, note=note))
     for sym in r.symbols:
         label = sym.symbol if sym.symbol == sym.label or not sym.expression else \
             f"{sym.symbol} = {sym.label}"

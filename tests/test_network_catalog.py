@@ -1,0 +1,140 @@
+"""kind: network across the catalog: linear algebra, softmax and losses, normalisation,
+convolution and pooling (the last two partly in index notation)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gradcli.api import solve
+from gradcli.problems.model import NetworkProblem
+
+BUNDLED = Path(__file__).resolve().parent.parent / "gradcli" / "bundled"
+
+
+def net(dims, given, forward, loss, wrt, **kw) -> NetworkProblem:
+    return NetworkProblem(name="t", dims=dims, given=given, forward=tuple(forward),
+                          loss=("L", loss), wrt=tuple(wrt), **kw)
+
+
+def grads(problem: NetworkProblem) -> dict[str, str]:
+    r = solve(problem)
+    assert r.passed, [c for c in r.checks if not c.passed]
+    return {g.name: g.expression for g in r.gradients}
+
+
+@pytest.mark.parametrize(("loss", "wrt", "expected"), [
+    ("x.T @ A @ x", "x", "A @ x + A.T @ x"),
+    ("x.T @ A @ x", "A", "x @ x.T"),
+    ("logdet(A)", "A", "inv(A).T"),
+    ("det(A)", "A", "det(A)*inv(A).T"),
+    ("trace(A @ B)", "A", "B.T"),
+    ("norm(x)", "x", "x/norm(x)"),
+    ("sum(A * diag(x))", "x", "sum(A*diag(x**0), dim=1)"),
+])
+def test_linear_algebra_gradients_in_closed_form(loss, wrt, expected):
+    p = net({"n": 3}, {"x": ("n",), "A": ("n", "n"), "B": ("n", "n")}, [], loss, [wrt])
+    assert grads(p)[wrt] == expected
+
+
+def test_inverse_sends_minus_inverse_transposed_sandwich():
+    p = net({"n": 3}, {"A": ("n", "n"), "G": ("n", "n")}, [("B", "inv(A)")], "sum(G * B)", ["A"])
+    assert grads(p)["A"] == "-(B.T @ G @ B.T)"
+
+
+@pytest.mark.parametrize(("loss", "expected"), [
+    ("cross_entropy(z, y)", "softmax(z) - y"),
+    ('cross_entropy(z, y, reduction="sum")', "softmax(z) - y"),
+    ("mse(z, y)", "2*(z - y)/4"),
+    ('mse(z, y, reduction="sum")', "2*(z - y)"),
+    ("l1(z, y)", "sign(z - y)/4"),
+    ("bce_with_logits(z, y)", "(sigmoid(z) - y)/4"),
+    ("huber(z, y)", "hardtanh(z - y)/4"),
+])
+def test_losses_send_their_textbook_gradients(loss, expected):
+    p = net({"C": 4}, {"z": ("C",), "y": ("C",)}, [], loss, ["z"])
+    assert grads(p)["z"] == expected
+
+
+def test_cross_entropy_over_rows_divides_by_N_not_by_all_entries():
+    p = net({"N": 3, "C": 4}, {"Z": ("N", "C"), "Y": ("N", "C")}, [], "cross_entropy(Z, Y)", ["Z"])
+    r = solve(p)
+    assert r.passed
+    assert (r.gradients[0].expression, r.gradients[0].pretty_expanded) == \
+        ("(softmax(Z) - Y)/3", "(softmax(Z) − Y)/N")
+
+
+def test_sigmoid_then_bce_cancels_to_p_minus_t_over_n():
+    p = net({"n": 4}, {"z": ("n",), "t": ("n",)}, [("p", "sigmoid(z)")], "bce(p, t)", ["z", "p"])
+    g = grads(p)
+    assert g["z"] == "(p - t)/4"
+    assert g["p"] == "(p - t)/(p*(1 - p)*4)"
+
+
+def test_softmax_and_log_softmax_jacobian_vector_products():
+    p = net({"n": 4}, {"z": ("n",), "t": ("n",)}, [("s", "softmax(z)"), ("q", "log_softmax(z)")],
+            "sum(t * s) + sum(t * q)", ["z"])
+    assert grads(p)["z"] == "t - s*sum(t, dim=0) + s*(t - sum(t*s, dim=0))"
+
+
+@pytest.mark.parametrize("fn", ["layer_norm", "batch_norm"])
+def test_normalisations_verify_and_name_x_hat_and_sigma(fn):
+    p = net({"N": 4, "m": 3}, {"X": ("N", "m"), "g": (1, "m"), "b": ("m",)},
+            [("H", f"{fn}(X, g, b)")], "sum(H**3)", ["X", "g", "b"])
+    r = solve(p)
+    assert r.passed
+    assert [s.symbol for s in r.symbols] == ["σ", "X̂"]
+    g = {x.name: x for x in r.gradients}
+    dim = 1 if fn == "layer_norm" else 0
+    assert g["X"].pretty == (f"(3·H² ⊙ g − mean(3·H² ⊙ g, dim={dim}) − X̂ ⊙ "
+                             f"mean(3·H² ⊙ g ⊙ X̂, dim={dim})) ⊘ σ")
+    assert g["b"].expression == "sum(3*H**2, dim=0).T"  # b was declared as a column [m]
+
+
+def test_conv2d_kernel_gradient_is_a_valid_cross_correlation():
+    p = net({"H": 5}, {"X": ("H", "H"), "K": (2, 2), "T": ("H-1" and 4, 4)},
+            [("Y", "conv2d(X, K)")], "0.5*sum((Y - T)**2)", ["K"])
+    assert grads(p)["K"] == "conv2d(X, Y - T)"
+
+
+def test_conv_input_gradient_is_index_notation_checked_by_finite_differences():
+    p = net({"n": 6}, {"x": ("n",), "w": (3,), "t": (4,)}, [("y", "conv1d(x, w)")],
+            "0.5*sum((y - t)**2)", ["x", "w"])
+    r = solve(p)
+    assert r.passed
+    g = {x.name: x for x in r.gradients}
+    assert g["w"].expression == "conv1d(x, y - t)"
+    assert g["x"].expression == ""
+    assert g["x"].pretty == "∂L/∂x"
+    assert r.symbols[0].pretty.startswith("∂L/∂x[i] = Σⱼ G[i−j]·w[j] with G = y − t")
+    check = next(c for c in r.checks if c.what.startswith("∂L/∂x"))
+    assert check.reference == "central finite differences of the loss (every entry)"
+    assert check.max_rel_error < 1e-6
+
+
+def test_pooling_gradient_in_index_notation_and_a_wrong_claim_is_still_judged():
+    p = net({}, {"X": (4, 4)}, [("P", "avg_pool2d(X, 2, 2)")], "0.5*sum(P**2)", ["X"],
+            claims={"X": "X/4"})
+    r = solve(p)
+    assert all(c.passed for c in r.checks)
+    assert r.gradients[0].pretty_expanded == "∂L/∂X"
+    assert "Σ G[w]/4 over the 2×2 windows w (stride 2) that contain (i, j)" in r.symbols[0].pretty
+    v = r.claims[0]
+    assert not v.correct and v.counterexample is not None
+
+
+def test_pooling_claim_that_is_right_is_accepted():
+    # every cell of a 2×2 window gets P/4 where P is the window's mean: mean of the window / 4
+    p = net({}, {"X": (2, 2)}, [("P", "avg_pool2d(X, 2, 2)")], "sum(P)", ["X"],
+            claims={"X": "0.25 + 0*X"})
+    assert solve(p).passed
+
+
+def test_index_form_gradient_json_has_no_expression_but_an_index_form(cli):
+    r = cli("check", str(BUNDLED / "net_conv_pool.yaml"), "--format", "json")
+    assert r.exit_code == 0, r.output
+    x = json.loads(r.stdout)["gradients"]["X"]
+    assert x["expression"] is None and x["index_form"] == "∂L/∂X"
+    assert x["check"]["reference"].startswith("central finite differences")
