@@ -133,6 +133,24 @@ class Solver:
                       self.mistakes, self.seed)
         return tuple(judge.judge(name, text) for name, text in self.problem.claims.items())
 
+    def kink_notes(self) -> tuple[str, ...]:
+        """Where a forward function is not differentiable, and whose convention the formulas follow."""
+        from gradcli import catalog
+        from gradcli.expr.ast import Call, walk
+
+        out = []
+        for line in self.graph.lines:
+            for n in walk(line.node):
+                entry = catalog.lookup(n.func) if isinstance(n, Call) else None
+                if entry is not None and entry.kinks:
+                    at = ", ".join(f"{k:g}" for k in entry.kinks)
+                    note = (f"{entry.name} is not differentiable at {at}: {entry.kink_note}; the "
+                            "formulas use step() to follow torch there, and the random sample "
+                            "points (continuous) almost surely miss it")
+                    if note not in out:
+                        out.append(note)
+        return tuple(out)
+
     def result(self) -> NetworkResult:
         checks, truth = self.verify()
         verdicts = self.claims(truth)
@@ -140,7 +158,7 @@ class Solver:
         p = self.problem
         return NetworkResult(
             kind="network", name=p.name or "network", checks=tuple(checks[n] for n in self.targets),
-            claims=verdicts, seed=self.seed, notes=tuple(self.graph.notes),
+            claims=verdicts, seed=self.seed, notes=(*self.graph.notes, *self.kink_notes()),
             source=p.source, description=p.description,
             given=tuple((n, fmt(s)) for n, s in self.graph.given.items()),
             dims=tuple(p.dims.items()), lines=self.definitions(),
