@@ -145,8 +145,8 @@ class Solver:
                 if entry is not None and entry.kinks:
                     at = ", ".join(f"{k:g}" for k in entry.kinks)
                     note = (f"{entry.name} is not differentiable at {at}: {entry.kink_note}; the "
-                            "formulas use step() to follow torch there, and the random sample "
-                            "points (continuous) almost surely miss it")
+                            "formulas follow torch there, and the random sample points "
+                            "(continuous) almost surely miss it")
                     if note not in out:
                         out.append(note)
         return tuple(out)
