@@ -58,17 +58,27 @@ def _gradients(r) -> list[Block]:
     return blocks
 
 
+def _short_where(where: str, points: tuple[str, ...]) -> str:
+    for k, label in enumerate(points, 1):
+        if where.endswith(label):
+            return where[: -len(label)].removesuffix(" at ").strip() + f" at p{k}" \
+                if where != label else f"p{k}"
+    return where
+
+
 def _checks(r) -> list[Block]:
     rows, tones = [], []
     for c in r.checks:
-        rows.append((c.what, "pass" if c.passed else "FAIL", f"{c.max_rel_error:.1e}",
-                     f"{c.max_abs_error:.1e}", c.where, _num(c.expected), _num(c.got)))
+        what, _, route = c.what.partition(": ")
+        rows.append((what, "pass" if c.passed else "FAIL", route.replace("torch autograd", "autograd"),
+                     f"{c.max_rel_error:.1e}", _short_where(c.where, r.points),
+                     _num(c.expected), _num(c.got)))
         tones.append("good" if c.passed else "bad")
     blocks: list[Block] = [Heading("Checks", level=2),
-                           Table(("gradient", "result", "max rel err", "max abs err",
-                                  "worst entry", "autograd", "closed form"), tuple(rows),
+                           Table(("gradient", "result", "route (got vs expected)", "max rel err",
+                                  "worst entry", "expected", "got"), tuple(rows),
                                  tones=tuple(tones))]
-    points = "; ".join(r.points)
+    points = "; ".join(f"p{k} = {label}" for k, label in enumerate(r.points, 1))
     blocks.append(Text(f"sample points (float64, seed {r.seed}): {points}", tone="note"))
     for c in r.checks:
         for note in c.notes[1:]:
