@@ -88,9 +88,9 @@ def test_normalisations_verify_and_name_x_hat_and_sigma(fn):
     assert [s.symbol for s in r.symbols] == ["σ", "X̂"]
     g = {x.name: x for x in r.gradients}
     dim = 1 if fn == "layer_norm" else 0
-    assert g["X"].pretty == (f"(3·H² ⊙ g − mean(3·H² ⊙ g, dim={dim}) − X̂ ⊙ "
-                             f"mean(3·H² ⊙ g ⊙ X̂, dim={dim})) ⊘ σ")
-    assert g["b"].expression == "sum(3*H**2, dim=0).T"  # b was declared as a column [m]
+    assert g["X"].pretty == (f"(3·H² ⊙ g − 3·mean(H² ⊙ g, dim={dim}) − 3·X̂ ⊙ "
+                             f"mean(H² ⊙ g ⊙ X̂, dim={dim})) ⊘ σ")
+    assert g["b"].expression == "3*sum(H**2, dim=0).T"  # b was declared as a column [m]
 
 
 def test_conv2d_kernel_gradient_is_a_valid_cross_correlation():

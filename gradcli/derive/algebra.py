@@ -293,7 +293,17 @@ def transpose(a: Node, scalar: bool = False) -> Node:
 
 def call(func: str, *args: Node, **kwargs: float | str) -> Node:
     kw = tuple((k, Str(v) if isinstance(v, str) else num(v)) for k, v in kwargs.items())
-    return Call(func, tuple(args), kw)
+    return linear(Call(func, tuple(args), kw))
+
+
+def linear(node: Call) -> Node:
+    """sum and mean are linear: sum(-2*X) = -2*sum(X), so constants stay outside."""
+    if type(node) is not Call or node.func not in ("sum", "mean") or not node.args:
+        return node
+    c, rest = split(node.args[0])
+    if c == 1 or rest is None:
+        return node
+    return scale(c, Call(node.func, (rest, *node.args[1:]), node.kwargs))
 
 
 def rebuild(node: Node, leaf: Callable[[Node], Node | None]) -> Node:
@@ -314,7 +324,7 @@ def rebuild(node: Node, leaf: Callable[[Node], Node | None]) -> Node:
         a, b = rebuild(node.left, leaf), rebuild(node.right, leaf)
         return {"+": add, "-": sub, "*": mul, "/": div, "@": matmul}.get(node.op, _pow)(a, b)
     if isinstance(node, Call):
-        return type(node)(node.func, tuple(rebuild(x, leaf) for x in node.args), node.kwargs)
+        return linear(type(node)(node.func, tuple(rebuild(x, leaf) for x in node.args), node.kwargs))
     return node
 
 
