@@ -75,8 +75,9 @@ class Judge:
         example = Counterexample(inputs=self._inputs(self.points[k]), claimed=w.got, true=w.expected,
                                  where=f"{where} at {self.points[k].label}" if where else self.points[k].label)
         return Verdict(name, str(text), False, example, self._hint(name, claimed),
-                       method=f"differs from ∂{self.graph.loss}/∂{name} (torch autograd) beyond "
-                              f"{CLAIM.name}")
+                       method=f"differs from ∂{self.graph.loss}/∂{name} (torch autograd) at "
+                              f"{len(failing)} of {len(self.points)} sample points; worst relative "
+                              f"error {w.rel_error:.3g} (tolerance: {CLAIM.name}, rtol {CLAIM.rtol:g})")
 
     def _evaluate(self, node: Node, env, want: Shape, key: str) -> Tensor:
         try:

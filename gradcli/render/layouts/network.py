@@ -97,7 +97,7 @@ def _claims(r) -> list[Block]:
         if v.correct:
             blocks.append(Text(f"correct: {v.method}", tone="good"))
             continue
-        blocks.append(Text("WRONG", tone="bad"))
+        blocks.append(Text(f"WRONG: {v.method}", tone="bad"))
         ce = v.counterexample
         if ce is not None:
             if ce.where == "shape":
