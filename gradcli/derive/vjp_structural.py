@@ -1,0 +1,288 @@
+"""Local vector-Jacobian rules of the catalog's structural functions: reductions, softmax,
+losses, linear algebra, normalisation, convolution and pooling (see `derive/vjp.py`).
+
+Where no compact matrix form exists in the expression language (a convolution's input,
+pooling), the rule returns an index-notation symbol instead of an expression, and the
+gradient is checked by autograd against finite differences.
+"""
+
+from __future__ import annotations
+
+from gradcli.derive import algebra as A
+from gradcli.derive.vjp import Context, Contribution, _class_dim, _reduction, count, sum_axis
+from gradcli.errors import InputError
+from gradcli.expr.ast import Call, Name, Node
+from gradcli.expr.parse import constant_value
+
+# -- structural functions ---------------------------------------------------------------
+
+def _sum(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    x = node.args[0]
+    d = ctx.shapes._dim(node, ctx.shape(x))
+    formula = "∂X = G 𝟙 (every entry receives G)" if d is None else \
+        f"∂X = G copied along dim={d}"
+    return [Contribution(x, g, "sum", formula)]
+
+
+def _mean(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    x = node.args[0]
+    sx = ctx.shape(x)
+    d = ctx.shapes._dim(node, sx)
+    n = count(sx) if d is None else count(sx, (d,))
+    return [Contribution(x, A.div(g, n), "mean", "∂X = G / (number of entries averaged)")]
+
+
+def _norm(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    x = node.args[0]
+    return [Contribution(x, A.mul(g, A.div(x, ctx.reuse(node))), "L2 norm", "∂X = G ⊙ X / ‖X‖")]
+
+
+def _max(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    x = node.args[0]
+    at_max = A.sub(A.ONE, A.call("step", A.sub(ctx.reuse(node), x)))
+    return [Contribution(x, A.mul(g, at_max), "max", "∂X = G at the largest entry, 0 elsewhere",
+                         "ties share nothing here; torch splits G evenly among tied entries")]
+
+
+def _softmax(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    z = node.args[0]
+    d = _class_dim(node, ctx.shape(z), ctx)
+    s = ctx.reuse(node)
+    inner = A.sub(g, A.call("sum", A.mul(g, s), dim=d))
+    return [Contribution(z, A.mul(s, inner), "softmax", f"∂z = s ⊙ (G − sum(G ⊙ s, dim={d}))")]
+
+
+def _log_softmax(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    z = node.args[0]
+    d = _class_dim(node, ctx.shape(z), ctx)
+    g = ctx.full(g, node)
+    s = ctx.reuse(A.call("softmax", z) if len(node.args) == 1 and not node.kwargs
+                  else A.call("softmax", z, dim=d))
+    return [Contribution(z, A.sub(g, A.mul(s, A.call("sum", g, dim=d))), "log-softmax",
+                         f"∂z = G − softmax(z) ⊙ sum(G, dim={d})")]
+
+
+def _per_entry(node: Call, ctx: Context) -> Node:
+    """1/count for reduction="mean" over all entries, 1 for "sum"."""
+    return A.ONE if _reduction(node) == "sum" else count(ctx.shape(node.args[0]))
+
+
+def _loss_rule(name: str, formula_pred: str, pred_grad, target_grad=None, formula_target=""):
+    def rule(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+        p, t = node.args[0], node.args[1]
+        n = _per_entry(node, ctx)
+        out = []
+        if wanted(p):
+            out.append(Contribution(p, A.mul(g, A.div(pred_grad(node, p, t, ctx), n)), name,
+                                    formula_pred))
+        if wanted(t):
+            if target_grad is None:
+                raise InputError(f"{node.func}: no gradient with respect to the target",
+                                 column=t.column)
+            out.append(Contribution(t, A.mul(g, A.div(target_grad(node, p, t, ctx), n)), name,
+                                    formula_target))
+        return out
+    return rule
+
+
+def _huber_delta(node: Call) -> float:
+    if len(node.args) > 2:
+        return constant_value(node.args[2])
+    value = node.kwarg("delta")
+    return 1.0 if value is None else constant_value(value)
+
+
+def _huber_grad(node, p, t, ctx):
+    delta = _huber_delta(node)
+    d = A.sub(p, t)
+    return A.mul(A.num(delta), A.call("hardtanh", A.div(d, A.num(delta))))
+
+
+def _cross_entropy(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    z, y = node.args[0], node.args[1]
+    sz = ctx.shape(z)
+    rows = bool(sz) and not sz[1].is_one
+    n = A.ONE if _reduction(node) == "sum" else (count(sz, (0,)) if rows else A.ONE)
+    out = []
+    p = ctx.reuse(A.call("softmax", z))
+    if wanted(z):
+        out.append(Contribution(z, A.mul(g, A.div(A.sub(p, y), n)), "softmax cross-entropy",
+                                "∂Z = (softmax(Z) − Y)/N" if rows else "∂z = softmax(z) − y",
+                                "each row of the target sums to 1 (one-hot or probabilities)"))
+    if wanted(y):
+        out.append(Contribution(y, A.mul(g, A.div(A.neg(ctx.reuse(A.call("log_softmax", z))), n)),
+                                "softmax cross-entropy (target)", "∂Y = −log_softmax(Z)/N"))
+    return out
+
+
+def _inv(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    x = node.args[0]
+    inv_t = A.transpose(ctx.reuse(node))
+    g = ctx.full(g, node)
+    return [Contribution(x, A.neg(A.matmul(A.matmul(inv_t, g), inv_t)), "matrix inverse",
+                         "∂X = −X⁻ᵀ G X⁻ᵀ")]
+
+
+def _trace(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    x = node.args[0]
+    return [Contribution(x, A.mul(g, ctx.eye(x)), "trace", "∂X = G·I")]
+
+
+def _diag(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    x = node.args[0]
+    g = ctx.full(g, node)
+    return [Contribution(x, A.call("sum", A.mul(g, ctx.eye(node)), dim=1), "diagonal matrix",
+                         "∂x = the diagonal of G, as a column: sum(G ⊙ I, dim=1)")]
+
+
+def _det(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    x = node.args[0]
+    inv_t = A.transpose(ctx.reuse(A.call("inv", x)))
+    return [Contribution(x, A.mul(g, A.mul(ctx.reuse(node), inv_t)), "determinant",
+                         "∂X = G det(X) X⁻ᵀ")]
+
+
+def _logdet(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    x = node.args[0]
+    inv_t = A.transpose(ctx.reuse(A.call("inv", x)))
+    return [Contribution(x, A.mul(g, inv_t), "log-determinant", "∂X = G X⁻ᵀ")]
+
+
+def _eps(node: Call) -> float:
+    value = node.kwarg("eps")
+    return 1e-5 if value is None else constant_value(value)
+
+
+def _normalisation(kind: str):
+    """layer_norm normalises each row (a column vector: the column), batch_norm each column
+    over the batch; both with biased variance and eps inside the square root, as torch."""
+    def rule(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+        x, gamma, beta = node.args
+        sx = ctx.shape(x)
+        column = sx[1].is_one
+        d = 0 if (kind == "batch" or column) else 1
+        mu = A.call("mean", x, dim=d)
+        xc = A.sub(x, mu)
+        sigma = A.call("sqrt", A.add(A.call("mean", A.power(xc, 2), dim=d), A.num(_eps(node))))
+        name = ctx.pretty(x)
+        sig = ctx.define("σ", r"\sigma", f"the {'rows' if d == 1 else 'columns'}' standard deviation "
+                         f"in {node.func}({name}, ...)", sigma)
+        hat, hat_tex = (x.id + "\u0302", rf"\hat{{{x.id}}}") if isinstance(x, Name) and len(x.id) == 1 \
+            else ("X̂", r"\hat{X}")
+        xhat = ctx.define(hat, hat_tex, f"{name} normalised", A.div(xc, sig))
+        g = ctx.full(g, node)
+        # gamma and beta act on the features: along a row of X (a column vector: down it)
+        features_in_rows = column
+        out = []
+
+        def oriented(p: Node) -> Node:
+            ps = ctx.shape(p)
+            as_row = bool(ps) and ps[0].is_one
+            return p if as_row != features_in_rows else ctx.transpose(p)
+
+        def back_to(p: Node, value: Node) -> Node:
+            return oriented_back(p, value)
+
+        def oriented_back(p: Node, value: Node) -> Node:
+            ps = ctx.shape(p)
+            as_row = bool(ps) and ps[0].is_one
+            return value if as_row != features_in_rows else ctx.transpose(value)
+
+        over = 1 if column else 0  # the axis that is not the features
+        if wanted(beta):
+            out.append(Contribution(beta, back_to(beta, sum_axis(g, over, sx)), kind + " norm (shift)",
+                                    "∂β = G summed over the samples"))
+        if wanted(gamma):
+            out.append(Contribution(gamma, back_to(gamma, sum_axis(A.mul(g, xhat), over, sx)),
+                                    kind + " norm (scale)", "∂γ = (G ⊙ X̂) summed over the samples"))
+        if wanted(x):
+            gh = A.mul(g, oriented(gamma))
+            inner = A.sub(A.sub(gh, A.call("mean", gh, dim=d)),
+                          A.mul(xhat, A.call("mean", A.mul(gh, xhat), dim=d)))
+            out.append(Contribution(x, A.div(inner, sig), kind + " norm (input)",
+                                    f"∂X = (Ĝ − mean(Ĝ) − X̂ ⊙ mean(Ĝ ⊙ X̂)) ⊘ σ, Ĝ = G ⊙ γ, "
+                                    f"means along dim={d}"))
+        return out
+    return rule
+
+
+def _index_form(ctx: Context, x: Node, node: Call, text: str) -> Node:
+    label = _index_label(ctx, x)
+    sym = ctx.define(label, rf"\partial L/\partial {ctx.pretty(x)}", text, None, index=True)
+    ctx.shapes.names[sym.id] = ctx.shape(x)
+    return sym
+
+
+def _conv(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    x, k = node.args
+    g = ctx.full(g, node)
+    out = []
+    G = ctx.pretty(g)
+    if wanted(k):
+        out.append(Contribution(k, A.call(node.func, x, g), f"{node.func} (kernel)",
+                                "∂K = (valid cross-correlation of the input with G)"))
+    if wanted(x):
+        lab, kern = _index_label(ctx, x), ctx.pretty(k)
+        if node.func == "conv1d":
+            text = (f"{lab}[i] = Σⱼ G[i−j]·{kern}[j] with G = {G}, zero outside its range: "
+                    f"a full convolution of G with {kern}")
+        else:
+            text = (f"{lab}[i,j] = Σₐ,ᵦ G[i−a, j−b]·{kern}[a,b] with G = {G}, zero outside its "
+                    f"range: a full convolution of G with {kern}")
+        out.append(Contribution(x, _index_form(ctx, x, node, text), f"{node.func} (input)",
+                                "no compact matrix form in the expression language: index notation",
+                                text))
+    return out
+
+
+def _index_label(ctx: Context, x: Node) -> str:
+    return f"∂L/∂{ctx.pretty(x)}" if isinstance(x, Name) else f"∂L/∂({ctx.pretty(x)})"
+
+
+def _pool_option(node: Call, position: int, name: str, default: int) -> int:
+    if len(node.args) > position:
+        return int(constant_value(node.args[position]))
+    value = node.kwarg(name)
+    return default if value is None else int(constant_value(value))
+
+
+def _pool(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    x = node.args[0]
+    g = ctx.full(g, node)
+    G, lab = ctx.pretty(g), _index_label(ctx, x)
+    k = _pool_option(node, 1, "kernel", 2)
+    s, p = _pool_option(node, 2, "stride", k), _pool_option(node, 3, "padding", 0)
+    windows = f"{k}×{k} windows w (stride {s}" + (f", padding {p})" if p else ")")
+    if node.func == "avg_pool2d":
+        text = (f"{lab}[i,j] = Σ G[w]/{k * k} over the {windows} that contain (i, j), with "
+                f"G = {G}: each window spreads its upstream evenly over its cells")
+    else:
+        text = (f"{lab}[i,j] = Σ G[w] over the {windows} whose largest entry is (i, j), with "
+                f"G = {G}: each window's upstream goes to its max cell (ties: torch's choice)")
+    return [Contribution(x, _index_form(ctx, x, node, text), node.func,
+                         "no compact matrix form in the expression language: index notation", text)]
+
+
+RULES = {
+    "sum": _sum, "mean": _mean, "norm": _norm, "max": _max,
+    "softmax": _softmax, "log_softmax": _log_softmax,
+    "mse": _loss_rule("mean squared error", "∂P = 2 (P − T)/count",
+                      lambda n, p, t, c: A.mul(A.num(2), A.sub(p, t)),
+                      lambda n, p, t, c: A.mul(A.num(-2), A.sub(p, t)), "∂T = −2 (P − T)/count"),
+    "l1": _loss_rule("mean absolute error", "∂P = sign(P − T)/count",
+                     lambda n, p, t, c: A.call("sign", A.sub(p, t)),
+                     lambda n, p, t, c: A.neg(A.call("sign", A.sub(p, t))), "∂T = −sign(P − T)/count"),
+    "huber": _loss_rule("Huber loss", "∂P = δ·hardtanh((P − T)/δ)/count", _huber_grad,
+                        lambda n, p, t, c: A.neg(_huber_grad(n, p, t, c)), "∂T = −∂P"),
+    "bce": _loss_rule("binary cross-entropy", "∂P = (P − T) ⊘ (P ⊙ (1 − P))/count",
+                      lambda n, p, t, c: A.div(A.sub(p, t), A.mul(p, A.sub(A.ONE, p))),
+                      lambda n, p, t, c: A.sub(A.call("log", A.sub(A.ONE, p)), A.call("log", p)),
+                      "∂T = (log(1 − P) − log P)/count"),
+    "bce_with_logits": _loss_rule("binary cross-entropy on logits", "∂Z = (σ(Z) − T)/count",
+                                  lambda n, p, t, c: A.sub(c.reuse(A.call("sigmoid", p)), t),
+                                  lambda n, p, t, c: A.neg(p), "∂T = −Z/count"),
+    "cross_entropy": _cross_entropy,
+    "inv": _inv, "det": _det, "logdet": _logdet, "trace": _trace, "diag": _diag,
+    "layer_norm": _normalisation("layer"), "batch_norm": _normalisation("batch"),
+    "conv1d": _conv, "conv2d": _conv, "avg_pool2d": _pool, "max_pool2d": _pool,
+}
