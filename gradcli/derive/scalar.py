@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from gradcli import catalog
 from gradcli.errors import InputError
-from gradcli.expr.ast import Call, Name, Node, Num, walk
+from gradcli.expr.ast import Binary, Call, Name, Node, Num, Transpose, Unary, walk
 from gradcli.expr.ast import names as names_in
 from gradcli.expr.notation import latex, pretty
 from gradcli.expr.parse import parse
@@ -33,6 +33,12 @@ if TYPE_CHECKING:
     from gradcli.problems.model import DerivativeProblem
 
 CONSTANTS = frozenset({"pi", "e"})
+# Budgets: a derivative too long to read is refused (a product of 59 sines has 9,000 parts), and
+# SymPy's own diff, which cannot be bounded by size (nested gelu(gelu(...)) runs for minutes
+# in its assumption system), gets a time limit; either is exit 2 with a message, never a hang.
+MAX_DERIVATIVE_NODES = 10_000
+MAX_DERIVATIVE_DEPTH = 200  # the printers recurse; Python's stack allows about 1000 frames
+ROUTE_SECONDS = 4.0
 
 
 @dataclass(frozen=True)
@@ -224,6 +230,14 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
     except InputError as err:
         raise problem.locate("function", err) from None
     result = derivation.result
+    size, depth = measure(result)
+    if size > MAX_DERIVATIVE_NODES or depth > MAX_DERIVATIVE_DEPTH:
+        what = (f"{size:,} parts, more than the {MAX_DERIVATIVE_NODES:,}"
+                if size > MAX_DERIVATIVE_NODES else
+                f"{depth} levels of nesting, more than the {MAX_DERIVATIVE_DEPTH}")
+        raise problem.locate("function", InputError(
+            f"the derivative has {what} gradcli derives and checks",
+            hint="differentiate smaller pieces and combine them"))
     compact = _with_inner(result, derivation)
     inner = tuple(Inner(n, unparse(e), pretty(e), latex(e)) for n, e in derivation.inner.items()
                   if n in names_in(compact))
@@ -236,11 +250,20 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
             note = "" if target.entry else f"the function is {recognised.name}({target.variable})"
             forms.append(form(f"catalog form ({recognised.name}')", catalog_tree, note))
 
+    from gradcli.budget import OverBudget, time_limit
     from gradcli.derive import symbolic
 
-    route = symbolic.Route(target.tree, result, target.variable, seed=seed,
-                           domain=recognised.domain if recognised else "real",
-                           kinks=_kinks(target))
+    try:
+        with time_limit(ROUTE_SECONDS):
+            route = symbolic.Route(target.tree, result, target.variable, seed=seed,
+                                   domain=recognised.domain if recognised else "real",
+                                   kinks=_kinks(target))
+    except (OverBudget, RecursionError) as exc:
+        why = (f"did not finish within {ROUTE_SECONDS:g} s" if isinstance(exc, OverBudget)
+               else "is nested too deeply for it")
+        raise problem.locate("function", InputError(
+            f"too complex to check: SymPy's independent derivative of it {why}",
+            hint="nest fewer functions, or differentiate the inner part separately")) from None
     simplified, simplification = route.simplified()
     if simplified is not None and len(unparse(simplified)) < len(unparse(result)) and \
             unparse(simplified) not in {f.expression for f in forms}:
@@ -248,8 +271,15 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
     elif simplified is not None:
         simplification = "SymPy's simplify found nothing shorter"
     checks = [route.check_rules()]
-    checks += [route.check_form(f.label, parse(f.expression, variables=target.variables or None))
-               for f in forms]
+    for f in list(forms):
+        try:  # a form is shown only if it reads back (a claim can be pasted from it)
+            tree = parse(f.expression, variables=target.variables or None)
+        except InputError as err:  # SymPy's x**110 is over the parser's bounds
+            forms.remove(f)
+            simplification = (f"{f.label}: {f.expression[:60]} is not shown; it is outside the "
+                              f"expression language's bounds ({err.message})")
+            continue
+        checks.append(route.check_form(f.label, tree))
     notes: list[str] = []
     if problem.check:
         from gradcli.verify.scalar import check_against_torch
@@ -287,6 +317,20 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
         constants=explain_constants(target.tree, result),
         values=values, held=tuple(route.held.items()), claim=claim,
         simplification=simplification)
+
+
+def measure(node: Node) -> tuple[int, int]:
+    """(number of nodes, depth) of a tree, without recursion (the tree may be deep)."""
+    size = depth = 0
+    stack = [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        size, depth = size + 1, max(depth, d)
+        children = ((n.operand,) if isinstance(n, Unary | Transpose) else
+                    (n.left, n.right) if isinstance(n, Binary) else
+                    (*n.args, *(v for _, v in n.kwargs)) if isinstance(n, Call) else ())
+        stack.extend((c, d + 1) for c in children)
+    return size, depth
 
 
 def _kinks(target: Target) -> tuple[float, ...]:

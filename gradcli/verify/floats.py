@@ -38,8 +38,24 @@ _FUNCTIONS = {
 _NOT_FINITE = (sp.zoo, sp.nan, sp.oo, -sp.oo)
 
 
-def value(expr: sp.Basic, at: Mapping[sp.Symbol, float]) -> float:
-    """`expr` at the point `at`; raises ValueError/OverflowError/ZeroDivisionError off-domain."""
+def value(expr: sp.Basic, at: Mapping[sp.Symbol, float], memo: dict | None = None) -> float:
+    """`expr` at the point `at`; raises ValueError/OverflowError/ZeroDivisionError off-domain.
+
+    `memo` (one per point) evaluates a subexpression that SymPy shares between branches once:
+    the derivative of a nested function repeats its inner parts, and a walk that does not
+    share them costs exponential time in the nesting depth.
+    """
+    if memo is None:
+        memo = {}
+    if expr.args:
+        hit = memo.get(expr)
+        if hit is None:
+            hit = memo[expr] = _evaluate(expr, at, memo)
+        return hit
+    return _evaluate(expr, at, memo)
+
+
+def _evaluate(expr: sp.Basic, at: Mapping[sp.Symbol, float], memo: dict) -> float:
     if expr.is_Symbol:
         return at[expr]
     if expr in _NOT_FINITE:
@@ -51,28 +67,28 @@ def value(expr: sp.Basic, at: Mapping[sp.Symbol, float]) -> float:
     if expr is sp.E:
         return math.e
     if expr.is_Add:
-        return math.fsum(value(a, at) for a in expr.args)
+        return math.fsum(value(a, at, memo) for a in expr.args)
     if expr.is_Mul:
         out = 1.0
         for a in expr.args:
-            out *= value(a, at)
+            out *= value(a, at, memo)
         return out
     if expr.is_Pow:
-        base, exp = value(expr.args[0], at), value(expr.args[1], at)
+        base, exp = value(expr.args[0], at, memo), value(expr.args[1], at, memo)
         if base < 0 and exp != int(exp):
             raise ValueError("negative base to a fractional power")
         return math.pow(base, exp)
     if isinstance(expr, sp.Heaviside):
         h0 = float(expr.args[1]) if len(expr.args) > 1 else 0.5
-        return _heaviside(value(expr.args[0], at), h0)
+        return _heaviside(value(expr.args[0], at, memo), h0)
     if isinstance(expr, sp.DiracDelta):
-        if value(expr.args[0], at) == 0:
+        if value(expr.args[0], at, memo) == 0:
             raise ValueError("DiracDelta at its singular point")
         return 0.0
     fn = _FUNCTIONS.get(expr.func)
     if fn is None:
         raise Unsupported(f"cannot evaluate {expr.func.__name__}")
-    return float(fn(*(value(a, at) for a in expr.args)))
+    return float(fn(*(value(a, at, memo) for a in expr.args)))
 
 
 def values(expr: sp.Basic, points: Sequence[Mapping[sp.Symbol, float]]) -> list[float | None]:
