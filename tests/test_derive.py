@@ -176,3 +176,20 @@ def test_derive_no_check_does_not_import_torch():
 def test_derivative_longer_than_the_input_bound_is_still_checked():
     r = derive("*".join(["sin(x)"] * 60))
     assert len(r.derivative.expression) > 2000 and r.passed
+
+
+def test_float64_cancellation_is_refereed_at_30_digits_not_failed():
+    # x/gelu(x) near x = 7 subtracts nearly equal numbers; 0 is a removable singularity.
+    r = derive("x/gelu(x)")
+    assert r.passed
+    assert any("removable singularity" in n for c in r.checks for n in c.notes)
+
+
+def test_a_wrong_rule_is_still_caught_by_the_sympy_route():
+    from gradcli.derive.symbolic import Route
+    from gradcli.expr.parse import parse
+
+    route = Route(parse("x*sin(x)"), parse("x*cos(x)"), "x", seed=0)  # forgot sin(x)
+    check = route.check_rules()
+    assert not check.passed and check.max_rel_error > 1
+    assert not any("cancellation" in n for n in check.notes)

@@ -27,6 +27,8 @@ PROOF_SECONDS = 1.0
 RULES_RTOL, RULES_ATOL = 1e-10, 1e-12
 CLAIM_RTOL, CLAIM_ATOL = 1e-7, 1e-9
 MIN_POINTS = 4
+REFEREE_DIGITS = 30
+MAX_REFEREED = 8
 EXPANDED = "sympy.diff, catalog functions expanded"
 
 
@@ -74,14 +76,53 @@ class Route:
         bad = [i for i, (_, g) in enumerate(pairs) if g is None]
         expected = [r for r, _ in pairs]
         got_f = [math.nan if g is None else g for _, g in pairs]
+        notes: tuple[str, ...] = ()
+        refereed = self._referee(expr, expected, got_f)
+        resolved = 0
+        for i, (e, g) in refereed.items():  # compare the exact values there instead
+            expected[i], got_f[i] = e, g
+            resolved += abs(g - e) <= RULES_ATOL + RULES_RTOL * abs(e)
+        if resolved:  # float64 cancellation, not a wrong formula
+            notes = (f"float64 cancellation at {resolved} point(s); there both sides were "
+                     f"evaluated with {REFEREE_DIGITS} significant digits",)
         check = floats.compare(what, expected, got_f, labels=self.labels(), reference=reference,
-                               rtol=RULES_RTOL, atol=RULES_ATOL)
+                               rtol=RULES_RTOL, atol=RULES_ATOL, notes=notes)
         if bad:
             from dataclasses import replace
 
-            check = replace(check, passed=False,
-                            notes=(*check.notes, f"undefined at {self.labels()[bad[0]]}"))
+            where = ", ".join(self.labels()[i] for i in bad[:3])
+            if len(bad) * 2 > len(pairs):
+                check = replace(check, passed=False,
+                                notes=(*check.notes, f"undefined at {len(bad)} of {len(pairs)} "
+                                       f"points, e.g. {where}"))
+            else:  # x/gelu(x) at 0: a removable singularity SymPy's form does not have
+                check = replace(check, notes=(*check.notes, f"undefined at {where}, where "
+                                              "SymPy's form is defined (a removable "
+                                              "singularity); compared elsewhere"))
         return check
+
+    def _referee(self, expr: sp.Expr, expected: list[float], got: list[float]
+                 ) -> dict[int, tuple[float, float]]:
+        """Where float64 disagrees, the same two trees evaluated by mpmath at 30 digits.
+
+        `x/gelu(x)` near x = 7 subtracts nearly equal numbers: both routes are right and
+        float64 loses eight digits. The referee looks at those points only (a handful), so
+        a wrong formula still fails, just on exact values.
+        """
+        out = {}
+        for i, (e, g) in enumerate(zip(expected, got, strict=True)):
+            if math.isnan(g) or abs(g - e) <= RULES_ATOL + RULES_RTOL * abs(e):
+                continue
+            if len(out) >= MAX_REFEREED:
+                break
+            at = self._at_points[i]
+            try:
+                exact_e = float(self.reference.evalf(REFEREE_DIGITS, subs=at))
+                exact_g = float(expr.evalf(REFEREE_DIGITS, subs=at))
+            except (TypeError, ValueError):
+                continue
+            out[i] = (exact_e, exact_g)
+        return out
 
     def check_rules(self) -> Check:
         if not self.points:
