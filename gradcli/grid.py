@@ -23,7 +23,7 @@ Grid = tuple[tuple[float, ...], ...]
 MAX_CELLS = 1_000_000
 MAX_BYTES = 64 * 1024 * 1024  # a 10^6-cell grid of long floats fits easily
 
-_UNSIGNED = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_UNSIGNED = r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"  # ASCII: not the fullwidth １
 _NUMBER = re.compile(rf"[+-]?{_UNSIGNED}")
 _FRACTION = re.compile(rf"([+-]?{_UNSIGNED})/({_UNSIGNED})")
 _ROW_SPLIT = re.compile(r";|\r?\n")

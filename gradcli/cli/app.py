@@ -37,7 +37,9 @@ class Format(str, Enum):
 
 
 FormatOption = typer.Option(None, "--format", "-f", help="Output format [default: rich on a terminal, plain when piped].")
-SeedOption = typer.Option(DEFAULT_SEED, "--seed", help="Seed for every random choice; always printed.")
+# torch.Generator.manual_seed takes at most 64 bits; a problem file's seed: allows the same range.
+SeedOption = typer.Option(DEFAULT_SEED, "--seed", min=0, max=2**63 - 1,
+                          help="Seed for every random choice; always printed.")
 DebugOption = typer.Option(False, "--debug", help="Show tracebacks of internal errors (for bug reports).")
 
 
@@ -135,12 +137,31 @@ def register_commands() -> None:
     from gradcli.cli import catalog, check, derive, exercise, pool, schema, vanish  # noqa: F401
 
 
+def _wants_json(args: list[str]) -> bool:
+    """`--format json` (or `-f json`, `--format=json`, `-fjson`) among the arguments."""
+    pairs = zip(args, [*args[1:], ""], strict=True)
+    return any((a in ("--format", "-f") and b == "json") or a in ("--format=json", "-fjson")
+               for a, b in pairs)
+
+
 def main() -> None:
     register_commands()
+    # Not standalone, so a usage error (`--seed abc`) comes back here: with --format json it is
+    # also the SPEC's {"error": ...} document on stdout, as every other exit 2 is.
+    click_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
     try:
-        app()
+        code = app(standalone_mode=False)
     except BrokenPipeError:
         _quiet_broken_pipe()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):
         sys.stderr.write("interrupted\n")
         raise SystemExit(130) from None
+    except click_error as err:
+        if _wants_json(sys.argv[1:]) and err.exit_code == 2:
+            import json
+
+            sys.stdout.write(json.dumps(InputError(err.format_message()).to_json(), indent=2,
+                                        ensure_ascii=False) + "\n")
+        err.show()
+        raise SystemExit(err.exit_code) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

@@ -7,11 +7,15 @@ Builds the same `DerivativeProblem` a `kind: derivative` file describes, so
 from __future__ import annotations
 
 import math
+import re
 
 import typer
 
 from gradcli.cli.app import DebugOption, Format, FormatOption, Options, SeedOption, app, execute
 from gradcli.errors import InputError
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|nan)",
+                     re.IGNORECASE)  # inf/nan are read, then refused as not finite
 
 
 def _points(values: list[str]) -> tuple[float, ...]:
@@ -19,7 +23,9 @@ def _points(values: list[str]) -> tuple[float, ...]:
     out: list[float] = []
     for raw in values:
         for part in raw.replace(",", " ").split():
-            try:
+            try:  # float() alone would also take "1_0" and the fullwidth "１"
+                if not _NUMBER.fullmatch(part):
+                    raise ValueError(part)
                 v = float(part)
             except ValueError:
                 raise InputError(f"--at {part!r}: expected a number",

@@ -225,6 +225,12 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
     from gradcli.derive.rules import differentiate
 
     target = resolve(problem)
+    claim_tree = None
+    if problem.claim is not None:  # a bad claim is refused before any symbolic or torch work
+        try:
+            claim_tree = parse(problem.claim, variables=set(target.variables) | {target.variable})
+        except InputError as err:
+            raise problem.locate("claim", err) from None
     try:
         derivation = differentiate(target.tree, target.variable)
     except InputError as err:
@@ -294,11 +300,7 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
                      "against SymPy's diff only")
 
     claim = None
-    if problem.claim is not None:
-        try:
-            claim_tree = parse(problem.claim, variables=set(target.variables) | {target.variable})
-        except InputError as err:
-            raise problem.locate("claim", err) from None
+    if claim_tree is not None:
         claim = route.judge(claim_tree, problem.claim)
 
     values = route.values_at(problem.at) if problem.at else ()

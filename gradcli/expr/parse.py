@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -66,7 +67,7 @@ _TOKEN = re.compile(r"""
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<string>"[^"\n]*"|'[^'\n]*')
   | (?P<op>\*\*|[-+*/@().,=])
-""", re.VERBOSE)
+""", re.VERBOSE | re.ASCII)  # ASCII: \d would match the fullwidth ２ and int() would read it
 
 _BAD_OPS = {
     "^": "write ** for powers", "[": "subscripts are not part of the language",
@@ -101,6 +102,10 @@ def _bad_character(text: str, i: int) -> InputError:
         return _error(f"{ch!r} is not allowed", i, _BAD_OPS[ch])
     if ord(ch) < 32 or ord(ch) == 127:
         return _error(f"control character U+{ord(ch):04X} is not allowed", i)
+    folded = unicodedata.normalize("NFKC", ch)
+    if ord(ch) > 127 and folded != ch and folded.isascii() and folded.isprintable():
+        return _error(f"character {ch!r} (U+{ord(ch):04X}) is not allowed", i,
+                      f"write {folded!r}")  # fullwidth ２ and ｘ, ligatures
     if ord(ch) > 127:
         return _error(f"non-ASCII character {ch!r} (U+{ord(ch):04X}) is not allowed", i,
                       "names and operators are plain ASCII")
