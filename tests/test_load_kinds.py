@@ -424,3 +424,12 @@ def test_edited_good_files_load_or_fail_with_input_errors_only():
             assert all(e.file == "p.yaml" and e.message for e in err.all())
 
     edit()
+
+
+def test_a_tensor_too_large_to_check_is_refused_before_allocation(cli, tmp_path):
+    path = tmp_path / "big.yaml"
+    path.write_text("format: 1\nkind: network\ndims: {n: 4096}\ngiven:\n  x: [n]\n  W: [n, n]\n"
+                    "forward:\n  z: W @ x\nloss:\n  L: sum(z)\nwrt: [W]\n")
+    r = cli("check", str(path))
+    assert r.exit_code == 2
+    assert f"{path}:6:6: given.W: W would have 16,777,216 entries" in r.output

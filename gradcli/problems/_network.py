@@ -25,6 +25,7 @@ def network(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
             if name is not INVALID:
                 out["dims"][name] = size
     out["given"] = shapes(r, m.get("given"), "given", out["dims"])
+    _check_sizes(r, m.get("given"), out["given"], out["dims"])
     given = set(out["given"])
     out["forward"] = _forward(r, m.get("forward"), given)
     known = given | {name for name, _ in out["forward"]}
@@ -33,6 +34,24 @@ def network(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
     out["claims"] = _claims(r, m.get("claims"), known, out["wrt"])
     out["values"] = _values(r, m.get("values"), out["given"], out["dims"])
     return out
+
+
+def _check_sizes(r: Reader, node: Node | None, given: dict, dims: dict[str, int]) -> None:
+    """Refuse a tensor too large to check before a single entry is allocated."""
+    if not isinstance(node, Mapping) or not isinstance(given, dict):
+        return
+    for k, v in node.items:
+        shape = given.get(k.text)
+        if not isinstance(shape, tuple) or not shape:
+            continue
+        entries = 1
+        for d in shape:
+            size = d if isinstance(d, int) else dims.get(d, 1)
+            entries *= size if isinstance(size, int) else 1
+        if entries > fmt.MAX_TENSOR_ENTRIES:
+            r.error(v, f"{k.text} would have {entries:,} entries; at most "
+                       f"{fmt.MAX_TENSOR_ENTRIES:,} can be checked numerically", f"given.{k.text}",
+                    hint="the derivation does not depend on the size: use smaller dims")
 
 
 def _forward(r: Reader, node: Node | None, given: set[str]) -> Any:

@@ -101,7 +101,9 @@ CONSTRAINTS: tuple[Key, ...] = (
     Key("one_line", "bool", "The body must be a single line (one return statement)."),
 )
 
-MAX_DIM = 1000  # largest size of one dimension of a network's tensors
+MAX_DIM = 4096  # largest size of one dimension of a network's tensors
+# Largest given tensor, checked before anything is allocated (W: [2048, 2048] fits).
+MAX_TENSOR_ENTRIES = 2048 * 2048
 MAX_DEPTH = 1000
 MAX_WIDTH = 4096
 MAX_BATCH = 4096
