@@ -120,6 +120,8 @@ def scale(c: float, rest: Node | None) -> Node:
         return rest
     if c == -1:
         return Unary("-", rest)
+    if len(repr(float(c))) > 10 and len(repr(1 / c)) <= 10:  # x/0.75, not 1.3333333*x
+        return Binary("/", rest, num(1 / c)) if c > 0 else Unary("-", Binary("/", rest, num(-1 / c)))
     if isinstance(rest, Binary) and rest.op == "/" and is_one(rest.left):
         return Binary("/", num(c), rest.right)
     if c < 0:  # -2*x, which parses back as (-2)*x
@@ -179,6 +181,8 @@ def _coefficient(c_num: float, c_den: float) -> tuple[float, float]:
         g = math.gcd(int(c_num), int(c_den))
         sign = -1 if c_den < 0 else 1
         return sign * c_num / g, sign * c_den / g
+    if len(repr(q)) > 10 and len(repr(float(c_den))) <= 10:  # x/0.75 rather than 1.3333333*x
+        return (-c_num, -c_den) if c_den < 0 else (c_num, c_den)
     return q, 1.0
 
 
@@ -201,7 +205,7 @@ def from_monomial(m: Monomial) -> Node:
     if bottom is None:
         return scale(c, top)
     if top is None:
-        return neg(Binary("/", num(-c), bottom)) if c < 0 else Binary("/", num(c), bottom)
+        return Binary("/", num(c), bottom)  # -1/4: a negative number over the rest
     if c < 0:
         return Unary("-", Binary("/", scale(-c, top), bottom))
     return Binary("/", scale(c, top), bottom)
@@ -283,6 +287,8 @@ def transpose(a: Node, scalar: bool = False) -> Node:
         return a
     if isinstance(a, Transpose):
         return a.operand
+    if isinstance(a, Call) and a.func == "diag":  # diag(v) and I are symmetric
+        return a
     c, rest = split(a)
     if c != 1 and rest is not None:
         return scale(c, transpose(rest))

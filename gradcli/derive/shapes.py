@@ -9,6 +9,7 @@ upstream gradient must be summed over, and its cost is the same for n = 3 and n 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -46,8 +47,11 @@ def literal(size: int) -> Dim:
 
 
 def fmt(shape: Shape) -> str:
-    """`n×1`, `N×m`, or `scalar`."""
-    return "scalar" if not shape else f"{shape[0]}×{shape[1]}"
+    """`n×1`, `N×m`, `(n-k+1)×1`, or `scalar`."""
+    if not shape:
+        return "scalar"
+    a, b = (f"({d})" if any(op in d.symbol for op in "+-") else str(d) for d in shape)
+    return f"{a}×{b}"
 
 
 def sizes(shape: Shape) -> tuple[int, ...]:
@@ -109,16 +113,41 @@ def broadcast(a: Shape, b: Shape, node: Node) -> Shape:
     return tuple(out)
 
 
+_TERM = re.compile(r"([+-]?)([A-Za-z_][A-Za-z0-9_]*|\d+)")
+
+
+def _linear(symbol: str) -> dict[str, int]:
+    """A dimension symbol as a sum of names and a constant: "n-k+1" -> {n: 1, k: -1, "": 1}."""
+    out: dict[str, int] = {}
+    for sign, term in _TERM.findall(symbol):
+        key, value = ("", int(term)) if term.isdigit() else (term, 1)
+        out[key] = out.get(key, 0) + (-value if sign == "-" else value)
+    return {k: v for k, v in out.items() if v}
+
+
+def _symbol(terms: dict[str, int]) -> str:
+    """The inverse of `_linear`, names first: {n: 1, k: -1, "": 1} -> "n-k+1"."""
+    text = ""
+    for name, c in sorted(terms.items(), key=lambda kv: (kv[0] == "", -kv[1])):
+        body = name if name and abs(c) == 1 else f"{abs(c)}{name}" if name else str(abs(c))
+        text += ("-" if c < 0 else "+" if text else "") + body
+    return text or "0"
+
+
 def _valid(n: Dim, k: Dim, node: Node) -> Dim:
-    """The length of a valid cross-correlation: n − k + 1."""
+    """The length of a valid cross-correlation, n − k + 1, simplified on the names:
+    the kernel gradient's conv(x, upstream) has length n − (n − k + 1) + 1 = k."""
     size = n.size - k.size + 1
     if size < 1:
         raise _mismatch(node, f"the kernel ({k}) is longer than the input ({n})")
     if n.symbol.isdigit() and k.symbol.isdigit():
         return literal(size)
-    if k.symbol.isdigit():
-        return n if k.size == 1 else Dim(f"{n}-{k.size - 1}", size)
-    return Dim(f"{n}-{k}+1", size)
+    terms = _linear(n.symbol)
+    for name, c in _linear(k.symbol).items():
+        terms[name] = terms.get(name, 0) - c
+    terms[""] = terms.get("", 0) + 1
+    symbol = _symbol({t: c for t, c in terms.items() if c})
+    return literal(size) if symbol.isdigit() else Dim(symbol, size)
 
 
 def _mismatch(node: Node, message: str, hint: str | None = None) -> InputError:

@@ -53,8 +53,14 @@ _ARG_DOMAINS = {"log": {0: "positive"}, "sqrt": {0: "positive"},
 def domains(graph: Graph) -> dict[str, str]:
     """Where each given must be sampled, from how the lines use it."""
     out: dict[str, str] = {}
+    log_probs = {line.name for line in graph.forward if _is_log_probability(line.node)}
     for line in graph.lines:
         for node in walk(line.node):
+            if isinstance(node, Binary) and node.op == "*":  # Y * log_softmax(Z): an NLL target
+                for target, other in ((node.left, node.right), (node.right, node.left)):
+                    if isinstance(target, Name) and (_is_log_probability(other) or (
+                            isinstance(other, Name) and other.id in log_probs)):
+                        out.setdefault(target.id, "distribution")
             for pos, dom in _ARG_DOMAINS.get(getattr(node, "func", None), {}).items():
                 if isinstance(node, Call) and len(node.args) > pos and isinstance(node.args[pos], Name):
                     out.setdefault(node.args[pos].id, dom)
@@ -65,6 +71,15 @@ def domains(graph: Graph) -> dict[str, str]:
             if isinstance(node, Binary) and node.op == "/" and isinstance(node.right, Name):
                 out.setdefault(node.right.id, "nonzero")
     return {k: v for k, v in out.items() if k in graph.given}
+
+
+def _is_log_probability(node: Node) -> bool:
+    """log_softmax(z) or log(softmax(z)): the log-probabilities an NLL target weighs."""
+    if not isinstance(node, Call):
+        return False
+    if node.func == "log_softmax":
+        return True
+    return node.func == "log" and isinstance(node.args[0], Call) and node.args[0].func == "softmax"
 
 
 def random_value(shape: Shape, domain: str, gen: torch.Generator) -> Tensor:

@@ -10,7 +10,7 @@ from gradcli.render.blocks import Block, Formula, Heading, Table, Text
 
 def _num(value) -> str:
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return f"{value + 0.0:.6g}"  # + 0.0: -0.0 prints as 0
     return str(value)
 
 
