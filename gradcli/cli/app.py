@@ -81,25 +81,48 @@ def _choose_format(fmt: Format | None) -> str:
     return "rich" if sys.stdout.isatty() else "plain"
 
 
+def _write_json_error(err: InputError) -> None:
+    """The {"error": ...} document on stdout; a closed stdout does not hide the exit code."""
+    import json
+
+    try:
+        sys.stdout.write(json.dumps(err.to_json(), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+
+
 def _report_input_error(err: InputError, fmt: str) -> None:
     if fmt == "json":
-        import json
-
-        sys.stdout.write(json.dumps(err.to_json(), indent=2, ensure_ascii=False) + "\n")
+        _write_json_error(err)
     from gradcli.render.plain import escape
 
     for e in err.all():
         typer.echo(f"error: {escape(e.one_line())}", err=True)
 
 
-def _quiet_broken_pipe() -> NoReturn:
-    """The reader went away (`gradcli check problems/ | head -1`): exit without noise."""
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush finds no closed pipe."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     except OSError:
         pass
+
+
+def _quiet_broken_pipe() -> NoReturn:
+    """The reader went away (`gradcli check problems/ | head -1`): exit without noise."""
+    _silence_stdout()
     raise SystemExit(0)
+
+
+def _report_internal_error(exc: BaseException) -> None:
+    """One line (control characters escaped, newlines folded) asking for a bug report."""
+    from gradcli.render.plain import escape
+
+    text = escape(" ".join(str(exc).split()))
+    typer.echo(f"internal error: {type(exc).__name__}: {text}. This is a bug in gradcli; please "
+               "report it with the output of the same command run with --debug.", err=True)
 
 
 def execute(options: Options, work: Callable[[], list[Outcome]]) -> NoReturn:
@@ -125,9 +148,7 @@ def execute(options: Options, work: Callable[[], list[Outcome]]) -> NoReturn:
     except Exception as exc:  # the last line of defence: one line, never a traceback
         if options.debug:
             raise
-        typer.echo(f"internal error: {type(exc).__name__}: {exc}. This is a bug in gradcli; "
-                   "please report it with the output of the same command run with --debug.",
-                   err=True)
+        _report_internal_error(exc)
         raise typer.Exit(3) from None
     raise typer.Exit(0 if all(r.passed for r in results) else 1)
 
@@ -139,9 +160,10 @@ def register_commands() -> None:
 
 def _wants_json(args: list[str]) -> bool:
     """`--format json` (or `-f json`, `--format=json`, `-fjson`) among the arguments."""
-    pairs = zip(args, [*args[1:], ""], strict=True)
+    from itertools import pairwise
+
     return any((a in ("--format", "-f") and b == "json") or a in ("--format=json", "-fjson")
-               for a, b in pairs)
+               for a, b in pairwise([*args, ""]))
 
 
 def main() -> None:
@@ -158,10 +180,15 @@ def main() -> None:
         raise SystemExit(130) from None
     except click_error as err:
         if _wants_json(sys.argv[1:]) and err.exit_code == 2:
-            import json
-
-            sys.stdout.write(json.dumps(InputError(err.format_message()).to_json(), indent=2,
-                                        ensure_ascii=False) + "\n")
+            _write_json_error(InputError(err.format_message()))
         err.show()
         raise SystemExit(err.exit_code) from None
+    except InputError as err:  # outside `execute` (an option callback)
+        _report_input_error(err, "json" if _wants_json(sys.argv[1:]) else "plain")
+        raise SystemExit(2) from None
+    except Exception as exc:  # outside `execute` (option callbacks, problem construction)
+        if "--debug" in sys.argv[1:]:
+            raise
+        _report_internal_error(exc)
+        raise SystemExit(3) from None
     raise SystemExit(code if isinstance(code, int) else 0)
