@@ -38,15 +38,17 @@ class Worst:
 
 
 def errors(expected: torch.Tensor, got: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Absolute and relative error per entry; NaN where exactly one side is NaN or inf."""
+    """Absolute and relative error per entry; inf where exactly one side is NaN or inf."""
     expected, got = torch.broadcast_tensors(expected.detach().double(), got.detach().double())
-    both_nan = torch.isnan(expected) & torch.isnan(got)
-    same_inf = torch.isinf(expected) & (expected == got)
     abs_err = (got - expected).abs()
-    abs_err = torch.where(both_nan | same_inf, torch.zeros_like(abs_err), abs_err)
-    abs_err = torch.where(torch.isnan(abs_err), torch.full_like(abs_err, float("inf")), abs_err)
-    rel_err = abs_err / expected.abs().clamp_min(torch.finfo(torch.float64).tiny)
-    rel_err = torch.where(abs_err == 0, torch.zeros_like(rel_err), rel_err)
+    abs_expected = expected.abs()
+    if not bool(torch.isfinite(abs_err).all()):  # the careful path, only when needed
+        both_nan = torch.isnan(expected) & torch.isnan(got)
+        same_inf = torch.isinf(expected) & (expected == got)
+        abs_err = torch.where(both_nan | same_inf, torch.zeros_like(abs_err), abs_err)
+        abs_err = torch.where(torch.isnan(abs_err), torch.full_like(abs_err, math.inf), abs_err)
+        abs_expected = torch.nan_to_num(abs_expected, nan=0.0)
+    rel_err = abs_err / abs_expected.clamp_min(torch.finfo(torch.float64).tiny)
     return abs_err, rel_err
 
 
@@ -54,9 +56,9 @@ def worst(expected: torch.Tensor, got: torch.Tensor, tol: Tolerance) -> tuple[Wo
     """The entry that most exceeds the tolerance (or the largest error when all pass)."""
     expected_b, got_b = torch.broadcast_tensors(expected.detach().double(), got.detach().double())
     abs_err, rel_err = errors(expected_b, got_b)
-    excess = abs_err - (tol.atol + tol.rtol * expected_b.abs())
-    # Exact agreement (including both NaN at a 0/0 point) is never the worst entry.
-    excess = torch.where(abs_err == 0, torch.full_like(excess, -math.inf), excess)
+    bound = tol.atol + tol.rtol * torch.nan_to_num(expected_b.abs(), nan=0.0, posinf=0.0)
+    # Exact agreement (both NaN at a 0/0 point, the same infinity) is never the worst entry.
+    excess = torch.where(abs_err == 0, torch.full_like(abs_err, -math.inf), abs_err - bound)
     if not excess.numel():
         return Worst((), 0.0, 0.0, 0.0, 0.0), True
     passed = bool((excess <= 0).all())
