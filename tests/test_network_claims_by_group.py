@@ -97,3 +97,14 @@ def test_batch_norm_input_gradient_in_the_textbook_rearrangement_is_right_and_th
     right, wrong = judged(dims, given, forward, loss, "X", textbook, f"g * (H - T) / {SIGMA}")
     assert right.correct, right
     assert_wrong_with_counterexample(wrong)
+    assert wrong.hint.startswith("batch_norm differentiated as if its batch mean and σ were "
+                                 "constants (γ ⊙ G ⊘ σ)"), wrong.hint
+
+
+def test_layer_norm_naive_input_gradient_is_named_as_holding_the_row_statistics_constant():
+    dims, given, _, loss = NORM
+    sigma = "sqrt(mean((X - mean(X, dim=1))**2, dim=1) + 1e-5)"
+    (wrong,) = judged(dims, given, [("H", "layer_norm(X, g, b)")], loss, "X",
+                      f"(H - T) * g / {sigma}")
+    assert_wrong_with_counterexample(wrong)
+    assert wrong.hint.startswith("layer_norm differentiated as if its row mean and σ were constants")

@@ -99,10 +99,8 @@ class Solver:
         return checks, truth
 
     def mistakes(self, name: str):
-        """Known wrong formulas for ∂L/∂name: each activation's derivative replaced."""
-        from gradcli.verify import network as V
-        from gradcli.verify.network_claims import Mistake
-
+        """Known wrong formulas for ∂L/∂name: each activation's derivative replaced, each
+        normalisation differentiated with its statistics held constant."""
         out = []
         for site, (node, local) in enumerate(self.bp.ctx.site_nodes):
             fname = "σ" if node.func == "sigmoid" else node.func
@@ -115,15 +113,27 @@ class Solver:
                               f"{fname}′({arg}) = {self.bp.pretty(local)} belongs"),
                     ("one", f"missing the factor {fname}′({arg}) = {self.bp.pretty(local)} "
                             f"(the chain rule through {fname})")):
-                wrong = Backprop(self.graph, {name}, {site: kind}).run()
-                if name not in wrong.gradients:
-                    continue
-                expr: Node = wrong.expand(wrong.gradients[name])
-                if expr == self.expanded[name] or has_index_form(expr):
-                    continue
-                values = [V.closed_form(expr, self.graph, env, self.graph.shape(name)) for env in self.envs]
-                out.append(Mistake(values, hint))
+                out += self._mistake(name, {site: kind}, hint)
+        for k, node in enumerate(self.bp.ctx.norm_nodes):
+            over = "batch" if node.func == "batch_norm" else "row"
+            hint = (f"{node.func} differentiated as if its {over} mean and σ were constants "
+                    f"(γ ⊙ G ⊘ σ): every input entry moves them too, so subtract mean(Ĝ) and "
+                    f"X̂ ⊙ mean(Ĝ ⊙ X̂) from Ĝ = G ⊙ γ before dividing by σ")
+            out += self._mistake(name, {f"norm{k}": "naive"}, hint)
         return out
+
+    def _mistake(self, name: str, mutation, hint: str):
+        from gradcli.verify import network as V
+        from gradcli.verify.network_claims import Mistake
+
+        wrong = Backprop(self.graph, {name}, mutation).run()
+        if name not in wrong.gradients:
+            return []
+        expr: Node = wrong.expand(wrong.gradients[name])
+        if expr == self.expanded[name] or has_index_form(expr):
+            return []
+        values = [V.closed_form(expr, self.graph, env, self.graph.shape(name)) for env in self.envs]
+        return [Mistake(values, hint)]
 
     def claims(self, truth):
         from gradcli.verify.network_claims import Judge

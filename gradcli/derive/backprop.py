@@ -88,7 +88,7 @@ def _activations(graph: Graph) -> list[str]:
 
 
 class Backprop:
-    def __init__(self, graph: Graph, targets: set[str], mutation: Mapping[int, str] | None = None):
+    def __init__(self, graph: Graph, targets: set[str], mutation: Mapping[int | str, str] | None = None):
         self.graph = graph
         self.targets = targets
         self.depends = _depends(graph, targets)
@@ -256,5 +256,5 @@ def _tex(name: str) -> str:
     return latex_name(name)
 
 
-def derive(graph: Graph, targets: set[str], mutation: Mapping[int, str] | None = None) -> Derivation:
+def derive(graph: Graph, targets: set[str], mutation: Mapping[int | str, str] | None = None) -> Derivation:
     return Backprop(graph, targets, mutation).run()

@@ -42,10 +42,12 @@ class Context:
 
     shapes: Shapes
     definitions: Mapping[Node, str] = field(default_factory=dict)  # forward rhs -> name
-    # Hint mutations: {site index: "value" | "one"} replaces f′(u) at that activation
-    mutation: Mapping[int, str] = field(default_factory=dict)
+    # Hint mutations: {site index: "value" | "one"} replaces f′(u) at that activation;
+    # {"norm<k>": "naive"} takes the k-th normalisation's statistics as constants
+    mutation: Mapping[int | str, str] = field(default_factory=dict)
     sites: int = 0  # activations met so far
     site_nodes: list = field(default_factory=list)  # (f(u) node, f′(u) tree) per activation
+    norm_nodes: list = field(default_factory=list)  # layer_norm / batch_norm calls met so far
     pretty: Callable[[Node], str] = str
     define: Callable[..., Node] | None = None  # (symbol, latex, label, value) -> a named node
 

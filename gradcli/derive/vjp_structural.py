@@ -197,9 +197,13 @@ def _normalisation(kind: str):
             out.append(Contribution(gamma, back_to(gamma, sum_axis(A.mul(g, xhat), over, sx)),
                                     kind + " norm (scale)", "∂γ = (G ⊙ X̂) summed over the samples"))
         if wanted(x):
+            site = f"norm{len(ctx.norm_nodes)}"
+            ctx.norm_nodes.append(node)
             gh = A.mul(g, oriented(gamma))
             inner = A.sub(A.sub(gh, A.call("mean", gh, dim=d)),
                           A.mul(xhat, A.call("mean", A.mul(gh, xhat), dim=d)))
+            if ctx.mutation.get(site) == "naive":  # a hint's mistake: mean and σ held constant
+                inner = gh
             out.append(Contribution(x, A.div(inner, sig), kind + " norm (input)",
                                     f"∂X = (Ĝ − mean(Ĝ) − X̂ ⊙ mean(Ĝ ⊙ X̂)) ⊘ σ, Ĝ = G ⊙ γ, "
                                     f"means along dim={d}"))
