@@ -138,3 +138,30 @@ def test_index_form_gradient_json_has_no_expression_but_an_index_form(cli):
     x = json.loads(r.stdout)["gradients"]["X"]
     assert x["expression"] is None and x["index_form"] == "∂L/∂X"
     assert x["check"]["reference"].startswith("central finite differences")
+
+
+def test_a_negative_constant_over_a_count_is_built_without_recursing():
+    p = net({"N": 2, "C": 3}, {"Z": ("N", "C"), "Y": ("N", "C")}, [("Q", "log_softmax(Z, dim=1)")],
+            "-sum(Y * Q) / 4", ["Q"])
+    assert grads(p)["Q"] == "-(Y/4)"
+
+
+def test_conv1d_kernel_claim_has_the_kernel_shape_n_minus_output_plus_1():
+    p = net({"n": 8, "k": 3}, {"x": ("n",), "w": ("k",), "t": (6,)}, [("y", "conv1d(x, w)")],
+            "0.5*sum((y - t)**2)", ["w"], claims={"w": "conv1d(x, y - t)"})
+    r = solve(p)
+    assert r.passed, r.claims
+    assert r.lines[0].shape == "(n-k+1)×1"
+
+
+def test_diag_is_its_own_transpose_so_two_paths_merge():
+    p = net({"N": 3}, {"r": ("N",), "c": ("N",)}, [], "0.5 * r.T @ diag(c) @ r", ["r", "c"])
+    g = grads(p)
+    assert g["r"] == "diag(c) @ r"
+    assert g["c"] == "0.5*sum((r @ r.T)*diag(c**0), dim=1)"
+
+
+def test_a_constant_divisor_stays_a_divisor():
+    p = net({"m": 3}, {"a": ("m",), "M": ("m",), "v": ("m",)}, [("h", "a * M / (1 - 0.25)")],
+            "sum(v * h)", ["a"])
+    assert grads(p)["a"] == "v*M/0.75"
