@@ -180,14 +180,14 @@ class Evaluator:
 
     def __call__(self, node: Node) -> Tensor:
         try:
-            return self.eval(node)
+            return self.visit(node)
         except RuntimeError as exc:  # torch's shape errors, reported at the node
             raise InputError(f"cannot evaluate: {str(exc).splitlines()[0]}", column=node.column) from None
 
     def constant(self, value: float) -> Tensor:
         return torch.tensor(value, dtype=self.dtype)
 
-    def eval(self, node: Node) -> Tensor:
+    def visit(self, node: Node) -> Tensor:
         if isinstance(node, Num):
             return self.constant(float(node.value))
         if isinstance(node, Name):
@@ -197,10 +197,10 @@ class Evaluator:
                 return self.constant(math.pi if node.id == "pi" else math.e)
             raise InputError(f"no value for {node.id!r}", column=node.column)
         if isinstance(node, Unary):
-            operand = self.eval(node.operand)
+            operand = self.visit(node.operand)
             return -operand if node.op == "-" else operand
         if isinstance(node, Transpose):
-            operand = self.eval(node.operand)
+            operand = self.visit(node.operand)
             return operand.T if operand.dim() == 2 else operand
         if isinstance(node, Binary):
             return self.binary(node)
@@ -209,7 +209,7 @@ class Evaluator:
         raise InputError(f"cannot evaluate {type(node).__name__}", column=node.column)
 
     def binary(self, node: Binary) -> Tensor:
-        left, right = self.eval(node.left), self.eval(node.right)
+        left, right = self.visit(node.left), self.visit(node.right)
         if node.op == "@" and (left.dim() < 2 or right.dim() < 2):
             raise InputError("@ needs two matrices or vectors; use * with a scalar",
                              column=node.column)
@@ -217,7 +217,7 @@ class Evaluator:
 
     def call(self, node: Call) -> Tensor:
         entry = catalog.lookup(node.func)
-        args = [self.eval(a) for a in node.args[:1 if entry.group == "elementwise" else None]]
+        args = [self.visit(a) for a in node.args[:1 if entry.group == "elementwise" else None]]
         if entry.group == "elementwise":
             return _elementwise(node, args, entry)
         if node.func not in STRUCTURAL:
