@@ -26,7 +26,7 @@ from gradcli.expr.notation import latex, pretty
 from gradcli.expr.parse import parse
 from gradcli.expr.tidy import num, replace_subtree, substitute, tidy
 from gradcli.expr.unparse import unparse
-from gradcli.results import Check, Counterexample, Outcome, Step, Verdict
+from gradcli.results import Outcome, Step, Verdict
 
 if TYPE_CHECKING:
     from gradcli.derive.rules import Derivation
@@ -292,7 +292,7 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
 
         torch_check, kink_notes = check_against_torch(
             target.tree, result, target.variable, target.entry, route.points, route.held,
-            kinks=_kinks(target))
+            kinks=kinks)
         checks.append(torch_check)
         notes.extend(kink_notes)
     else:
@@ -347,5 +347,3 @@ def _kinks(target: Target) -> tuple[float, ...]:
                 kinks.update(entry.kinks)
     return tuple(sorted(kinks))
 
-
-__all__ = ["DerivativeResult", "Form", "Inner", "solve", "Counterexample", "Check"]
