@@ -259,11 +259,12 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
     from gradcli.budget import OverBudget, time_limit
     from gradcli.derive import symbolic
 
+    kinks = _kinks(target)
     try:
         with time_limit(ROUTE_SECONDS):
             route = symbolic.Route(target.tree, result, target.variable, seed=seed,
                                    domain=recognised.domain if recognised else "real",
-                                   kinks=_kinks(target))
+                                   kinks=kinks)
     except (OverBudget, RecursionError) as exc:
         why = (f"did not finish within {ROUTE_SECONDS:g} s" if isinstance(exc, OverBudget)
                else "is nested too deeply for it")
