@@ -165,3 +165,14 @@ def test_a_constant_divisor_stays_a_divisor():
     p = net({"m": 3}, {"a": ("m",), "M": ("m",), "v": ("m",)}, [("h", "a * M / (1 - 0.25)")],
             "sum(v * h)", ["a"])
     assert grads(p)["a"] == "v*M/0.75"
+
+
+def test_a_user_variable_named_G_renames_the_rules_upstream():
+    p = net({"m": 3}, {"z": ("m",), "G": ("m",)}, [("h", "relu(z)")], "sum(G * h)", ["z"])
+    r = solve(p)
+    assert r.passed
+    relu = next(s for s in r.steps if s.rule == "elementwise relu")
+    assert relu.formula == "∂u = U ⊙ relu′(u)"
+    assert "In each rule, U is the upstream" in r.layout
+    plain = net({"m": 3}, {"z": ("m",), "t": ("m",)}, [("h", "relu(z)")], "sum(t * h)", ["z"])
+    assert "In each rule, G is the upstream" in solve(plain).layout

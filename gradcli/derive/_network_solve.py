@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from gradcli.derive.algebra import IndexForm, has_index_form
-from gradcli.derive.backprop import Backprop, Derivation, RawStep
+from gradcli.derive.backprop import Backprop, Derivation, RawStep, rename_upstream
 from gradcli.derive.graph import Graph, build
-from gradcli.derive.network import Definition, Gradient, NetStep, NetworkResult, Symbol
+from gradcli.derive.network import LAYOUT_RULE, Definition, Gradient, NetStep, NetworkResult, Symbol
 from gradcli.derive.shapes import fmt
 from gradcli.expr.ast import Node
 from gradcli.expr.unparse import unparse
@@ -119,7 +119,7 @@ class Solver:
             hint = (f"{node.func} differentiated as if its {over} mean and σ were constants "
                     f"(γ ⊙ G ⊘ σ): every input entry moves them too, so subtract mean(Ĝ) and "
                     f"X̂ ⊙ mean(Ĝ ⊙ X̂) from Ĝ = G ⊙ γ before dividing by σ")
-            out += self._mistake(name, {f"norm{k}": "naive"}, hint)
+            out += self._mistake(name, {f"norm{k}": "naive"}, rename_upstream(hint, self.bp.upstream))
         return out
 
     def _mistake(self, name: str, mutation, hint: str):
@@ -170,6 +170,8 @@ class Solver:
             kind="network", name=p.name or "network", checks=tuple(checks[n] for n in self.targets),
             claims=verdicts, seed=self.seed, notes=(*self.graph.notes, *self.kink_notes()),
             source=p.source, description=p.description,
+            layout=f"{LAYOUT_RULE} In each rule, {self.bp.upstream} is the upstream: ∂{self.graph.loss}/∂ of "
+                   "what the rule is applied to.",
             given=tuple((n, fmt(s)) for n, s in self.graph.given.items()),
             dims=tuple(p.dims.items()), lines=self.definitions(),
             steps=tuple(self.step(s, self.derivation) for s in self.derivation.steps),

@@ -13,6 +13,7 @@ tree, built in the same time, as for n = 3.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -96,8 +97,10 @@ class Backprop:
         self.shapes = graph.shapes
         self.pretty = Printer(self._is_scalar)
         self.latex = Printer(self._is_scalar, latex=True)
+        self.upstream = upstream_letter(graph)
         self.ctx = Context(shapes=graph.shapes, definitions=graph.definitions,
-                           mutation=dict(mutation or {}), pretty=self.pretty, define=self.define)
+                           mutation=dict(mutation or {}), pretty=self.pretty, define=self.define,
+                           upstream=self.upstream)
         self.contributions: dict[str, list[Node]] = {}
         self.uses = self._count_uses()
         self.delta = _delta_symbols(_activations(graph))
@@ -204,7 +207,9 @@ class Backprop:
         self.out.symbols[sym.id] = total
         label, tex = self.label(Name(name))
         self.out.labels[sym.id] = label
-        self.record("name the gradient", f"{sym.symbol} = {label}, used below", f"{sym.symbol} = {label}"
+        formula = f"{sym.symbol} = {label}, used below" if sym.symbol != label else \
+            f"{label}, used below by name"
+        self.record("name the gradient", formula, f"{sym.symbol} = {label}"
                     if sym.symbol != label else label, f"{sym.latex} = {tex}" if sym.latex != tex else tex,
                     total, self.shapes.names[name], subject=f"∂{self.graph.loss}/∂{name} is complete")
         return sym
@@ -225,12 +230,24 @@ class Backprop:
             note = c.note
             if self.shapes(c.grad) != shape and not note:
                 note = f"the same value in every entry of the {fmt(shape)} gradient (broadcast)"
-            self.record(c.rule, c.formula, label, tex, c.grad, shape, note,
+            self.record(c.rule, rename_upstream(c.formula, self.upstream), label, tex, c.grad, shape, note,
                         subject=f"line {line.name}: {self.pretty(node)}")
             self.push(c.child, c.grad, line)
 
     def record(self, rule, formula, label, tex, value, shape, note="", subject="") -> None:
         self.out.steps.append(RawStep(rule, formula, label, tex, value, shape, note, subject))
+
+
+def upstream_letter(graph: Graph) -> str:
+    """G for the upstream in the rules' formulas, unless the problem has a G of its own."""
+    return next(u for u in ("G", "U", "Γ", "Ḡ") if u not in graph.declared)
+
+
+def rename_upstream(formula: str, letter: str) -> str:
+    """A rule's formula with its upstream G written `letter` (Ĝ = G ⊙ γ keeps its hat)."""
+    if letter == "G":
+        return formula
+    return re.sub(r"(?<![A-Za-z])G(?![A-Za-z\u0302])", letter, formula).replace("Ĝ", letter + "\u0302")
 
 
 def _delta_symbols(names: list[str]) -> dict[str, str]:

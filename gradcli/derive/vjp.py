@@ -50,6 +50,7 @@ class Context:
     norm_nodes: list = field(default_factory=list)  # layer_norm / batch_norm calls met so far
     pretty: Callable[[Node], str] = str
     define: Callable[..., Node] | None = None  # (symbol, latex, label, value) -> a named node
+    upstream: str = "G"  # the upstream's letter in formulas (another when a user name is G)
 
     def shape(self, node: Node) -> Shape:
         return self.shapes(node)

@@ -222,18 +222,18 @@ def _conv(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
     x, k = node.args
     g = ctx.full(g, node)
     out = []
-    G = ctx.pretty(g)
+    G, U = ctx.pretty(g), ctx.upstream
     if wanted(k):
         out.append(Contribution(k, A.call(node.func, x, g), f"{node.func} (kernel)",
                                 "∂K = (valid cross-correlation of the input with G)"))
     if wanted(x):
         lab, kern = _index_label(ctx, x), ctx.pretty(k)
         if node.func == "conv1d":
-            text = (f"{lab}[i] = Σⱼ G[i−j]·{kern}[j] with G = {G}, zero outside its range: "
-                    f"a full convolution of G with {kern}")
+            text = (f"{lab}[i] = Σⱼ {U}[i−j]·{kern}[j] with {U} = {G}, zero outside its range: "
+                    f"a full convolution of {U} with {kern}")
         else:
-            text = (f"{lab}[i,j] = Σₐ,ᵦ G[i−a, j−b]·{kern}[a,b] with G = {G}, zero outside its "
-                    f"range: a full convolution of G with {kern}")
+            text = (f"{lab}[i,j] = Σₐ,ᵦ {U}[i−a, j−b]·{kern}[a,b] with {U} = {G}, zero outside "
+                    f"its range: a full convolution of {U} with {kern}")
         out.append(Contribution(x, _index_form(ctx, x, node, text), f"{node.func} (input)",
                                 "no compact matrix form in the expression language: index notation",
                                 text))
@@ -254,16 +254,16 @@ def _pool_option(node: Call, position: int, name: str, default: int) -> int:
 def _pool(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
     x = node.args[0]
     g = ctx.full(g, node)
-    G, lab = ctx.pretty(g), _index_label(ctx, x)
+    G, U, lab = ctx.pretty(g), ctx.upstream, _index_label(ctx, x)
     k = _pool_option(node, 1, "kernel", 2)
     s, p = _pool_option(node, 2, "stride", k), _pool_option(node, 3, "padding", 0)
     windows = f"{k}×{k} windows w (stride {s}" + (f", padding {p})" if p else ")")
     if node.func == "avg_pool2d":
-        text = (f"{lab}[i,j] = Σ G[w]/{k * k} over the {windows} that contain (i, j), with "
-                f"G = {G}: each window spreads its upstream evenly over its cells")
+        text = (f"{lab}[i,j] = Σ {U}[w]/{k * k} over the {windows} that contain (i, j), with "
+                f"{U} = {G}: each window spreads its upstream evenly over its cells")
     else:
-        text = (f"{lab}[i,j] = Σ G[w] over the {windows} whose largest entry is (i, j), with "
-                f"G = {G}: each window's upstream goes to its max cell (ties: torch's choice)")
+        text = (f"{lab}[i,j] = Σ {U}[w] over the {windows} whose largest entry is (i, j), with "
+                f"{U} = {G}: each window's upstream goes to its max cell (ties: torch's choice)")
     return [Contribution(x, _index_form(ctx, x, node, text), node.func,
                          "no compact matrix form in the expression language: index notation", text)]
 

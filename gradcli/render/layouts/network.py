@@ -31,8 +31,11 @@ def _steps(r) -> list[Block]:
                            Text(r.layout, tone="note")]
     for i, s in enumerate(r.steps, 1):
         blocks.append(Text(f"{i}. {s.rule}: {s.formula}    ({s.subject})"))
-        blocks.append(Formula(label=f"   {s.label}", text=s.expression or s.pretty, pretty=s.pretty,
-                              latex=s.latex, latex_label=s.latex_label, note=s.shape))
+        if not s.expression and s.pretty == s.label:  # index notation, given in the note
+            blocks.append(Text(f"   {s.label} [{s.shape}]:"))
+        else:
+            blocks.append(Formula(label=f"   {s.label}", text=s.expression or s.pretty, pretty=s.pretty,
+                                  latex=s.latex, latex_label=s.latex_label, note=s.shape))
         if s.note:
             blocks.append(Text(f"   {s.note}", tone="note"))
     return blocks
@@ -43,6 +46,10 @@ def _gradients(r) -> list[Block]:
     for g in r.gradients:
         pretty = g.pretty if g.pretty == g.pretty_expanded else f"{g.pretty} = {g.pretty_expanded}"
         note = f"{g.shape}, like {g.name}" + (f"; {g.note}" if g.note else "")
+        if not g.expression and g.pretty_expanded == g.label:  # only a name: say where it is
+            blocks.append(Text(f"{g.label}: in index notation below ({note}; no closed form in "
+                               "the expression language)"))
+            continue
         if not g.expression:
             note += "; in index notation below (no closed form in the expression language)"
         blocks.append(Formula(label=g.label, text=g.expression or g.pretty_expanded, pretty=pretty,
