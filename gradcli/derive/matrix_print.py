@@ -25,6 +25,11 @@ _LATEX_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "l
                 "sigma", "tau", "phi", "psi", "omega"}
 
 
+def _inverted(node: Node) -> bool:
+    """inv(X) of a name or a parenthesised product: printed X⁻¹ as a course writes it."""
+    return isinstance(node, Call) and node.func == "inv" and len(node.args) == 1 and not node.kwargs
+
+
 def subscript_digits(name: str) -> str:
     """`W1` -> `W₁`: trailing digits of a layer name as a subscript."""
     head = name.rstrip("0123456789")
@@ -91,6 +96,9 @@ class Printer:
         if isinstance(node, Unary):
             minus = "-" if self.latex else "−"
             return minus + self.wrap(node.operand, _PREC["unary"])
+        if isinstance(node, Transpose) and _inverted(node.operand):  # X⁻ᵀ
+            base = self.wrap(node.operand.args[0], _PREC["atom"])
+            return base + (r"^{-\top}" if self.latex else "⁻ᵀ")
         if isinstance(node, Transpose):
             t = r"^{\top}" if self.latex else "ᵀ"
             return self.wrap(node.operand, _PREC["atom"]) + t
@@ -101,6 +109,8 @@ class Printer:
         raise TypeError(f"cannot print {type(node).__name__}")
 
     def call(self, node: Call) -> str:
+        if _inverted(node):  # X⁻¹
+            return self.wrap(node.args[0], _PREC["atom"]) + ("^{-1}" if self.latex else "⁻¹")
         args = [self.print(a) for a in node.args]
         args += [f"{k}={self.print(v)}" for k, v in node.kwargs]
         if self.latex:
