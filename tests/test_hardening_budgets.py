@@ -80,3 +80,51 @@ def test_sympy_form_outside_the_parser_bounds_is_dropped_not_blamed_on_the_input
     assert r.passed
     assert all("109" not in f.expression for f in r.forms)
     assert r.simplification.startswith("simplified by SymPy: 110*x**109 is not shown")
+
+
+# -- pooling: grid size and total work are bounded before any window is built -------------------
+
+def grid_text(n: int) -> str:
+    return "\n".join(" ".join(str((i * 7 + j) % 5) for j in range(n)) for i in range(n))
+
+
+def test_grid_over_the_cell_limit_is_refused_while_reading(cli, tmp_path):
+    (tmp_path / "big.txt").write_text(grid_text(300))
+    start = time.monotonic()
+    r = cli("pool", "-i", str(tmp_path / "big.txt"))
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == f"error: {tmp_path / 'big.txt'}: --input: more than 65,536 cells\n"
+    assert time.monotonic() - start < 2
+
+
+def test_grid_in_a_problem_file_over_the_cell_limit_is_refused(cli, tmp_path):
+    rows = ", ".join("[" + ", ".join(["1"] * 300) + "]" for _ in range(300))
+    (tmp_path / "big.yaml").write_text(f"format: 1\nkind: pooling\ninput: [{rows}]\n")
+    r = cli("check", str(tmp_path / "big.yaml"))
+    assert r.exit_code == 2
+    assert "big.yaml:3:8: input: the 300×300 grid has 90,000 cells; pooling takes at most " \
+           "65,536" in r.stderr
+
+
+def test_overlapping_big_windows_are_refused_before_any_window_is_built(cli):
+    start = time.monotonic()
+    r = cli("pool", "-i", grid_text(200).replace("\n", ";"), "--kernel", "100", "--stride", "1")
+    assert r.exit_code == 2
+    assert r.stderr == ("error: 10,201 windows of 100×100 cells make 102,010,000 gradient terms; "
+                        "at most 100,000 are derived and checked (use a larger stride, a smaller "
+                        "kernel or grid)\n")
+    assert time.monotonic() - start < 2
+
+
+def test_pool_formula_too_long_to_parse_back_is_noted_not_blamed_on_the_input():
+    # A 35×35 grid, 15×15 windows at stride 1: a middle cell is in 225 windows, so its formula
+    # has more parts than the parser allows; that used to be exit 2, "column 2: expression has
+    # more than 400 parts", about text the user never wrote.
+    from gradcli.derive.pooling import solve
+    from gradcli.problems.model import PoolingProblem
+
+    grid = tuple(tuple(float((i * 7 + j) % 5) for j in range(35)) for i in range(35))
+    r = solve(PoolingProblem(input=grid, kernel=15, stride=1))
+    assert r.passed
+    assert "77 formulas are longer than the expression language allows and were not parsed " \
+           "back" in r.checks[-1].notes

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from gradcli.errors import InputError
-from gradcli.grid import Grid, shape
+from gradcli.grid import MAX_CELLS, Grid, shape
 from gradcli.problems.model import PoolingProblem
 from gradcli.results import Outcome
 
@@ -31,6 +31,9 @@ Cell = tuple[int, int]  # 0-based (row, column) in the input
 MODES = ("avg", "max")
 FORMULA_CHECK_CELLS = 10_000  # parse back at most this many printed formulas (a 100×100 grid)
 RANDOM_UPSTREAMS = 3  # seeded upstream draws for the symbolic check
+# Window cells summed over all windows (the terms of the backward's formulas), which sets the
+# time: overlapping big windows (a 200×200 grid, kernel 100, stride 1) would be 10^8 of them.
+MAX_TERMS = 100_000
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,14 @@ def validate(problem: PoolingProblem) -> tuple[int, int, int]:
         padded = f" ({h + 2 * padding}×{w + 2 * padding} with padding)" if padding else ""
         raise _bad(problem, "kernel", f"kernel {kernel}×{kernel} is larger than the {h}×{w} "
                    f"input grid{padded}", hint=f"use a kernel of at most {min(h, w) + 2 * padding}")
+    if h * w > MAX_CELLS:
+        raise _bad(problem, "input", f"input: the {h}×{w} grid has {h * w:,} cells; pooling "
+                   f"takes at most {MAX_CELLS:,} (a 256×256 grid)", hint="crop or downsample it")
+    windows = ((h + 2 * padding - kernel) // stride + 1) * ((w + 2 * padding - kernel) // stride + 1)
+    if windows * kernel * kernel > MAX_TERMS:
+        raise _bad(problem, "kernel", f"{windows:,} windows of {kernel}×{kernel} cells make "
+                   f"{windows * kernel * kernel:,} gradient terms; at most {MAX_TERMS:,} are "
+                   "derived and checked", hint="use a larger stride, a smaller kernel or grid")
     return kernel, stride, padding
 
 
