@@ -19,7 +19,10 @@ def checks_table(checks: tuple[Check, ...], seed: int | None) -> list[Block]:
                               rows, title="Checks (float64)" + (f", seed {seed}" if seed is not None else ""),
                               tones=tuple("good" if c.passed else "bad" for c in checks))]
     for c in checks:
-        if not c.passed:
+        if not c.passed and not c.where:  # no point compared: say why, not "failed at : ..."
+            why = "; ".join(n for n in c.notes if not n.startswith("tolerance"))
+            out.append(Text(f"{c.what} failed: {why or 'no point could be compared'}", "bad"))
+        elif not c.passed:
             out.append(Text(f"{c.what} failed at {c.where}: expected {_number(c.expected)}, "
                             f"got {_number(c.got)} (relative error {c.max_rel_error:.2e})", "bad"))
     return out
