@@ -219,6 +219,21 @@ CASES = [
     Case("bom-positions-unshifted", ("check", "bad.yaml"), "unknown key 'kernal'", r"bad\.yaml:3:1: ",
          files={"bad.yaml": b"\xef\xbb\xbf" + DERIVATIVE.encode() + b"kernal: 2\nfunction: x\n"}),
     Case("grid-missing-file", ("pool", "-i", "missing.csv"), "no such file: missing.csv"),
+    # -- exercise: the problem and the solution path are checked before anything runs
+    Case("exercise-unknown-problem", ("exercise", "q9", "--solution", "s.py"),
+         "no such file, directory or bundled problem", files={"s.py": b"def f(X):\n    return X\n"}),
+    Case("exercise-missing-solution", ("exercise", "q1", "--solution", "missing.py"),
+         "solution file not found: missing.py"),
+    Case("exercise-solution-is-a-directory", ("exercise", "q1", "--solution", "dir.py"),
+         "solution file not found", files={"dir.py/x": b""}),
+    Case("exercise-non-utf8-solution", ("exercise", "q1", "--solution", "s.py"),
+         "syntax error in the solution", r"s\.py:2:", files={"s.py": b"def f(X):\n    return X\xff\n"}),
+    Case("exercise-wrong-kind", ("exercise", "q3", "--solution", "s.py"),
+         "is a network problem", files={"s.py": b"def f(X):\n    return X\n"}),
+    Case("exercise-tagged-problem", ("exercise", "bad.yaml", "--solution", "s.py"),
+         "tags are not allowed", r"bad\.yaml:3:11: ",
+         files={**problem("format: 1\nkind: implementation\nfunction: !!python/name:os.system\n"),
+                "s.py": b"import os\nos.system('touch MARKER')\n"}),
     Case("grid-non-utf8-file", ("pool", "-i", "grid.csv"), "not a UTF-8 text file",
          files={"grid.csv": b"1 2\n3 \xff\n"}),
 ]
@@ -314,6 +329,8 @@ def _inprocess_params():
 def test_bad_input_in_process_exits_2_with_one_message(case, fmt, cli, tmp_path, monkeypatch):
     _write(case, tmp_path)
     monkeypatch.chdir(tmp_path)
+    import torch  # noqa: F401  (a warm process: the budget is for the refusal, not for imports)
+
     start = time.monotonic()
     r = cli(*case.command(fmt), input=case.stdin.decode("utf-8") if case.stdin is not None else "")
     seconds = time.monotonic() - start
