@@ -82,3 +82,25 @@ def test_control_characters_in_a_grid_file_name_are_escaped(cli):
     r = cli("pool", "-i", "/no/such/\x1b[31mgrid.csv")
     assert r.exit_code == 2 and "\x1b" not in r.stderr
     assert "\\x1b[31mgrid.csv" in r.stderr
+
+
+@pytest.mark.parametrize("fmt", ["plain", "json"])
+def test_a_file_name_that_is_not_utf8_is_printed_escaped_on_a_strict_utf8_stdout(fmt, tmp_path):
+    # The name defaults to the file's stem, "ok\udcff"; a strict UTF-8 stdout (what Python uses
+    # outside the C locale) could not write it: exit 3, UnicodeEncodeError.
+    name = os.fsdecode(b"ok\xff.yaml")
+    (tmp_path / name).write_text("format: 1\nkind: derivative\nfunction: x**2\ncheck: false\n")
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1"}
+    p = subprocess.run([sys.executable, "-m", "gradcli", "check", b"ok\xff.yaml", "--format", fmt],
+                       cwd=tmp_path, capture_output=True, env=env, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert b"ok\\udcff" in p.stdout.replace(b"\\\\", b"\\")
+
+
+def test_a_missing_file_name_that_is_not_utf8_is_an_error_document(tmp_path):
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    p = subprocess.run([sys.executable, "-m", "gradcli", "check", b"no\xff.yaml", "-f", "json"],
+                       cwd=tmp_path, capture_output=True, env=env, timeout=60)
+    assert p.returncode == 2
+    assert json.loads(p.stdout)["error"]["file"] == "no\udcff.yaml"
+    assert p.stderr == b"error: no\\udcff.yaml: no such file\n"

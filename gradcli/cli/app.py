@@ -86,7 +86,11 @@ def _write_json_error(err: InputError) -> None:
     import json
 
     try:
-        sys.stdout.write(json.dumps(err.to_json(), indent=2, ensure_ascii=False) + "\n")
+        try:
+            text = json.dumps(err.to_json(), indent=2, ensure_ascii=False) + "\n"
+            sys.stdout.write(text)
+        except UnicodeEncodeError:  # a lone surrogate (a file name that is not UTF-8)
+            sys.stdout.write(json.dumps(err.to_json(), indent=2) + "\n")
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()

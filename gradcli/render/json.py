@@ -11,6 +11,8 @@ def _clean(value):
     """JSON has no NaN or infinity; write them as strings rather than invalid JSON."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, str) and not value.isascii():  # a lone surrogate (non-UTF-8 file name)
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -12,7 +12,10 @@ from typing import TextIO
 
 from gradcli.render.blocks import Bars, Block, Formula, Grid, Heading, Table, Text
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates too: a file name with bytes that are not UTF-8 reaches Python as \udcff,
+# which a strict UTF-8 stdout cannot write at all.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def escape(text: str) -> str:
