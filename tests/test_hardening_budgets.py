@@ -128,3 +128,20 @@ def test_pool_formula_too_long_to_parse_back_is_noted_not_blamed_on_the_input():
     assert r.passed
     assert "77 formulas are longer than the expression language allows and were not parsed " \
            "back" in r.checks[-1].notes
+
+
+def test_too_many_at_points_are_refused_before_any_work(cli):
+    # 20,000 points took 24 s (a table row and a SymPy evaluation each).
+    start = time.monotonic()
+    r = cli("derive", "gelu(x)", "--at", " ".join(["1.5"] * 1001))
+    assert r.exit_code == 2
+    assert r.stderr == ("error: --at: 1,001 points to evaluate at; at most 1,000 (the numeric "
+                        "check already samples the function; --at is for a few points)\n")
+    assert time.monotonic() - start < 2
+
+
+def test_too_many_at_points_in_a_file_point_at_the_list(cli, tmp_path):
+    points = ", ".join(["1"] * 1001)
+    (tmp_path / "p.yaml").write_text(f"format: 1\nkind: derivative\nfunction: gelu\nat: [{points}]\n")
+    r = cli("check", str(tmp_path / "p.yaml"))
+    assert r.exit_code == 2 and f"{tmp_path / 'p.yaml'}:4:5: 1,001 points" in r.stderr

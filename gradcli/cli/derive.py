@@ -54,7 +54,8 @@ def derive_command(
         from gradcli.api import solve
         from gradcli.problems.model import DerivativeProblem, Origin
 
-        origin = Origin(labels={"function": "TARGET", "claim": "--claim", "wrt": "--wrt"})
+        origin = Origin(labels={"function": "TARGET", "claim": "--claim", "wrt": "--wrt",
+                                "at": "--at"})
         problem = DerivativeProblem(function=target, wrt=wrt, at=_points(at), claim=claim,
                                     steps=steps, check=check, origin=origin)
         return [solve(problem, seed=seed)]

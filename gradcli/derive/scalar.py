@@ -39,6 +39,7 @@ CONSTANTS = frozenset({"pi", "e"})
 MAX_DERIVATIVE_NODES = 10_000
 MAX_DERIVATIVE_DEPTH = 200  # the printers recurse; Python's stack allows about 1000 frames
 ROUTE_SECONDS = 4.0
+MAX_AT_POINTS = 1_000  # each is a table row, about a millisecond (20,000 took 24 s)
 
 
 @dataclass(frozen=True)
@@ -225,6 +226,10 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
     from gradcli.derive.rules import differentiate
 
     target = resolve(problem)
+    if len(problem.at) > MAX_AT_POINTS:
+        raise problem.locate("at", InputError(
+            f"{len(problem.at):,} points to evaluate at; at most {MAX_AT_POINTS:,}",
+            hint="the numeric check already samples the function; --at is for a few points"))
     claim_tree = None
     if problem.claim is not None:  # a bad claim is refused before any symbolic or torch work
         try:
