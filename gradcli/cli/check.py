@@ -15,11 +15,28 @@ import typer
 from gradcli.cli.app import DebugOption, Format, FormatOption, Options, SeedOption, app, execute
 
 
+def _consent(problem, run_solutions: bool):
+    """A problem file may name a solution; only the user's flag lets it run (SPEC: code runs
+    only when the user points at it). Without it the reference solution is checked instead."""
+    if problem.kind != "implementation" or not problem.solution or run_solutions:
+        return problem
+    from dataclasses import replace
+
+    note = (f"the file names a solution ({problem.solution}) that was not run: gradcli check "
+            "runs code only with --run-solutions (or use gradcli exercise --solution)")
+    return replace(problem, solution=None, notes=(*problem.notes, note))
+
+
 @app.command()
 def check(
     paths: list[str] = typer.Argument(..., metavar="PATH...",
                                       help="Problem files, directories of them, - for stdin, "
                                            "or a bundled problem's name (q3)."),
+    run_solutions: bool = typer.Option(
+        False, "--run-solutions",
+        help="Run the Python files named by implementation problems' `solution:` keys "
+             "(in gradcli exercise's isolated child process). Off by default: a problem file "
+             "you downloaded must not be able to run code."),
     fmt: Format = FormatOption,
     seed: int = SeedOption,
     debug: bool = DebugOption,
@@ -34,6 +51,7 @@ def check(
         from gradcli.api import solve
         from gradcli.problems.load import load_all
 
-        return [solve(problem, seed=seed) for problem in load_all(paths)]
+        return [solve(_consent(problem, run_solutions), seed=seed)
+                for problem in load_all(paths)]
 
     execute(Options(fmt, seed, debug), work)

@@ -1,0 +1,37 @@
+"""`check` never runs a solution file a problem file names unless the user says so."""
+
+from __future__ import annotations
+
+PROBLEM = """format: 1
+kind: implementation
+name: names a solution
+function: reverse_rows
+inputs: {X: [3, 4]}
+reference: builtin:reverse_rows
+solution: payload.py
+"""
+
+PAYLOAD = """import pathlib
+pathlib.Path(__file__).with_name("MARKER").write_text("ran")
+def reverse_rows(X):
+    return X.flip(1)
+"""
+
+
+def _files(tmp_path):
+    (tmp_path / "p.yaml").write_text(PROBLEM)
+    (tmp_path / "payload.py").write_text(PAYLOAD)
+    return str(tmp_path / "p.yaml")
+
+
+def test_check_does_not_run_a_solution_named_by_the_file(cli, tmp_path):
+    r = cli("check", _files(tmp_path))
+    assert r.exit_code == 0, r.output
+    assert not (tmp_path / "MARKER").exists()
+    assert "was not run" in r.output and "--run-solutions" in r.output
+
+
+def test_run_solutions_is_the_users_consent(cli, tmp_path):
+    r = cli("check", _files(tmp_path), "--run-solutions")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "MARKER").read_text() == "ran"
