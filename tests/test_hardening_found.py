@@ -62,3 +62,10 @@ def test_largest_network_problem_stays_within_a_memory_budget_or_is_refused(tmp_
                          timeout=300).stdout.split()
     code, peak_kb = int(out[0]), int(out[1])
     assert code == 2 or peak_kb < 512 * 1024, f"exit {code}, peak {peak_kb // 1024} MB"
+
+
+def test_sign_of_a_quotient_is_derived_and_checked_not_an_internal_error(cli):
+    # Found by the derive fuzz: SymPy leaves d/dx sign(x/y) unevaluated, and evaluating the
+    # unevaluated Derivative was "internal error: Unsupported" (exit 3).
+    r = cli("derive", "sign(x/y)", "--wrt", "x", "--no-steps", "--format", "plain")
+    assert r.exit_code == 0, r.output

@@ -263,6 +263,7 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
 
     from gradcli.budget import OverBudget, time_limit
     from gradcli.derive import symbolic
+    from gradcli.verify import floats
 
     kinks = _kinks(target)
     try:
@@ -270,9 +271,10 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
             route = symbolic.Route(target.tree, result, target.variable, seed=seed,
                                    domain=recognised.domain if recognised else "real",
                                    kinks=kinks)
-    except (OverBudget, RecursionError) as exc:
+    except (OverBudget, RecursionError, floats.Unsupported) as exc:
         why = (f"did not finish within {ROUTE_SECONDS:g} s" if isinstance(exc, OverBudget)
-               else "is nested too deeply for it")
+               else "is nested too deeply for it" if isinstance(exc, RecursionError)
+               else f"cannot be evaluated ({exc})")
         raise problem.locate("function", InputError(
             f"too complex to check: SymPy's independent derivative of it {why}",
             hint="nest fewer functions, or differentiate the inner part separately")) from None

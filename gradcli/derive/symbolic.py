@@ -44,7 +44,10 @@ class Route:
         self.x = self.symbols[variable]
         self.target = build(target, self.symbols)
         self.derived = build(derived, self.symbols)
-        self.reference = sp.diff(self.target, self.x)
+        # SymPy leaves d/dx sign(x/y) unevaluated (not sign(x*y)); sign(u) = 2·H(u) − 1 has the
+        # same values and a derivative SymPy writes out, 2·δ(u)·u'.
+        self.reference = sp.diff(self.target.replace(
+            sp.sign, lambda u: 2 * sp.Heaviside(u, sp.S.Half) - 1), self.x)
         others = [n for n in self.symbols if n != variable]
         self.held = held_values(seed, others)
         candidates = sample(seed, domain=domain, kinks=kinks)
