@@ -156,3 +156,12 @@ def test_exit_codes_of_real_runs_survive_main():
                            timeout=60)
     assert (ok.returncode, wrong.returncode) == (0, 1), (ok.stderr, wrong.stderr)
     assert time.monotonic() - start < 60
+
+
+def test_a_target_starting_with_minus_gets_a_hint_to_use_double_dash():
+    p = subprocess.run([sys.executable, "-m", "gradcli", "derive", "-x**2"], capture_output=True,
+                       env=ENV, timeout=60)
+    assert p.returncode == 2 and p.stdout == b""
+    assert p.stderr.endswith(b"Error: No such option: -x\nhint: a TARGET that starts with '-' "
+                             b"goes last, after '--' (options before it), e.g. gradcli derive "
+                             b"--no-steps -- '-x**2'\n")

@@ -186,6 +186,10 @@ def main() -> None:
         if _wants_json(sys.argv[1:]) and err.exit_code == 2:
             _write_json_error(InputError(err.format_message()))
         err.show()
+        name = getattr(err, "option_name", None) or ""
+        if sys.argv[1:2] == ["derive"] and name.startswith("-") and not name.startswith("--"):
+            sys.stderr.write("hint: a TARGET that starts with '-' goes last, after '--' "
+                             "(options before it), e.g. gradcli derive --no-steps -- '-x**2'\n")
         raise SystemExit(err.exit_code) from None
     except InputError as err:  # outside `execute` (an option callback)
         _report_input_error(err, "json" if _wants_json(sys.argv[1:]) else "plain")
