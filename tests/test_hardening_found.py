@@ -25,14 +25,14 @@ def test_hardsigmoid_inside_an_expression_is_checked_with_its_float32_tolerance(
     assert any("1/6 rounded to float32" in n for n in torch_check.notes)
 
 
-@pytest.mark.xfail(strict=True, reason="loader: `wrt: null` leaves INVALID among the claim's "
-                   "variables, and the parser's did-you-mean calls len() on it (TypeError, "
-                   "exit 3): owner loader (problems/_derivative builder, validate)")
 def test_null_wrt_with_a_claim_using_an_unknown_name_is_exit_2(cli, tmp_path):
     (tmp_path / "p.yaml").write_text("format: 1\nkind: derivative\nfunction: x**2\nwrt: null\n"
                                      "claim: 2*y\n")
     r = cli("check", str(tmp_path / "p.yaml"))
     assert r.exit_code == 2, r.output
+    # Both complaints, each placed: the null wrt and the unknown name in the claim.
+    assert "p.yaml:4:6: wrt: expected a name, got nothing (null)" in r.output
+    assert "p.yaml:5:10: claim: unknown name 'y'" in r.output
 
 
 def test_a_function_undefined_everywhere_says_why_its_check_failed(cli):

@@ -71,8 +71,11 @@ def _derivative(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
         out["at"] = INVALID if points is INVALID else tuple(
             r.number(p, f"at[{i}]") for i, p in enumerate(points))
     if m.get("claim") is not None:
-        variables = names or {out.get("wrt") or "x"}
-        if r.expression(m.get("claim"), "claim", variables | {out.get("wrt") or "x"}) is not INVALID:
+        # A wrt that did not read as a name is already reported; the claim is then read
+        # against the function's own variables (or x), never against the INVALID marker.
+        wrt_name = out.get("wrt") if isinstance(out.get("wrt"), str) else "x"
+        variables = (names or {wrt_name}) | {wrt_name}
+        if r.expression(m.get("claim"), "claim", variables) is not INVALID:
             out["claim"] = m.get("claim").text
     for key in ("steps", "check"):
         if m.get(key) is not None:
