@@ -157,9 +157,24 @@ def execute(options: Options, work: Callable[[], list[Outcome]]) -> NoReturn:
     raise typer.Exit(0 if all(r.passed for r in results) else 1)
 
 
-def register_commands() -> None:
-    # Command modules are light: they declare options and defer heavy imports to run time.
-    from gradcli.cli import catalog, check, derive, exercise, pool, schema, vanish  # noqa: F401
+# Command name -> its module under gradcli.cli, in --help's order.
+COMMANDS = {"list": "catalog", "check": "check", "derive": "derive", "exercise": "exercise",
+            "pool": "pool", "schema": "schema", "vanish": "vanish"}
+
+
+def register_commands(args: list[str] | None = None) -> None:
+    """Import the command modules, which register themselves on `app`.
+
+    Command modules are light: they declare options and defer heavy imports to run time. When
+    `args` names a command first (`derive gelu`), only that command's module is imported (~10
+    ms less start-up, mostly compiling modules the run never uses); anything else (`--help`, a
+    typo Click suggests a fix for) registers every command.
+    """
+    import importlib
+
+    name = args[0] if args else None
+    for module in [COMMANDS[name]] if name in COMMANDS else COMMANDS.values():
+        importlib.import_module(f"gradcli.cli.{module}")
 
 
 def _wants_json(args: list[str]) -> bool:
@@ -171,7 +186,7 @@ def _wants_json(args: list[str]) -> bool:
 
 
 def main() -> None:
-    register_commands()
+    register_commands(sys.argv[1:])
     # Not standalone, so a usage error (`--seed abc`) comes back here: with --format json it is
     # also the SPEC's {"error": ...} document on stdout, as every other exit 2 is.
     click_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
