@@ -72,31 +72,51 @@ class Solver:
 
     # -- numbers --------------------------------------------------------------------------
     def verify(self):
+        """Check every gradient at each sample point in turn. A point's tensors (inputs,
+        forward values, both routes) are freed before the next point is drawn unless claims
+        need them afterwards, so a problem without claims holds one point's worth, not all."""
         from gradcli.verify import network as V
 
-        pts = V.points(self.graph, self.problem, self.seed)
-        self.pts = pts
-        autos, envs = [], []
-        for p in pts:
-            auto, env = V.autograd(self.graph, p, self.targets)
-            autos.append(auto)
-            envs.append(env)
-        self.envs = envs
-        checks, truth = {}, {}
+        keep = bool(self.problem.claims)
+        tallies = {}
         for name in self.targets:
-            auto = [a[name] for a in autos]
             if has_index_form(self.expanded[name]):
                 label = f"∂{self.graph.loss}/∂{name}: torch autograd vs finite differences"
-                checks[name] = V.check_by_differences(self.graph, name, auto, pts, label, self.seed)
-                truth[name] = auto
-                continue
-            closed = [V.closed_form(self.expanded[name], self.graph, env, self.graph.shape(name))
-                      for env in envs]
-            routes = V.Routes(name, closed, auto)
-            label = f"∂{self.graph.loss}/∂{name}: closed form vs torch autograd"
-            checks[name], side = V.check(self.graph, routes, pts, label)
-            truth[name] = closed if side == "closed" else auto
+                tallies[name] = V.DifferenceCheck(self.graph, name, label, self.seed)
+            else:
+                label = f"∂{self.graph.loss}/∂{name}: closed form vs torch autograd"
+                tallies[name] = V.RouteCheck(self.graph, name, label)
+        self.pts, self.envs = [], []
+        autos: dict[str, list] = {n: [] for n in self.targets}
+        closeds: dict[str, list] = {n: [] for n in self.targets}
+        for p in V.each_point(self.graph, self.problem, self.seed):
+            self._verify_point(V, p, tallies, keep, autos, closeds)
+            self.pts.append(p if keep else V.Point({}, p.label))
+            del p
+        checks, truth = {}, {}
+        for name, tally in tallies.items():
+            if isinstance(tally, V.DifferenceCheck):
+                checks[name], side = tally.result(), "autograd"
+            else:
+                checks[name], side = tally.result()
+            truth[name] = closeds[name] if side == "closed" else autos[name]
         return checks, truth
+
+    def _verify_point(self, V, p, tallies, keep: bool, autos, closeds) -> None:
+        auto, env = V.autograd(self.graph, p, self.targets)
+        for name, tally in tallies.items():
+            a, closed = auto.pop(name), None  # each gradient freed once checked
+            if isinstance(tally, V.DifferenceCheck):
+                tally.add(p, a)
+            else:
+                closed = V.closed_form(self.expanded[name], self.graph, env, self.graph.shape(name))
+                tally.add(p, a, closed)
+            if keep:
+                autos[name].append(a)
+                closeds[name].append(closed)
+            del a, closed
+        if keep:
+            self.envs.append(env)
 
     def mistakes(self, name: str):
         """Known wrong formulas for ∂L/∂name: each activation's derivative replaced, each

@@ -52,21 +52,37 @@ def errors(expected: torch.Tensor, got: torch.Tensor) -> tuple[torch.Tensor, tor
     return abs_err, rel_err
 
 
+CHUNK = 1 << 16  # entries compared at a time: the temporaries stay ~0.5 MB each, not 10 × the input
+
+
 def worst(expected: torch.Tensor, got: torch.Tensor, tol: Tolerance) -> tuple[Worst, bool]:
-    """The entry that most exceeds the tolerance (or the largest error when all pass)."""
-    expected_b, got_b = torch.broadcast_tensors(expected.detach().double(), got.detach().double())
-    abs_err, rel_err = errors(expected_b, got_b)
-    bound = tol.atol + tol.rtol * torch.nan_to_num(expected_b.abs(), nan=0.0, posinf=0.0)
-    # Exact agreement (both NaN at a 0/0 point, the same infinity) is never the worst entry.
-    excess = torch.where(abs_err == 0, torch.full_like(abs_err, -math.inf), abs_err - bound)
-    if not excess.numel():
+    """The entry that most exceeds the tolerance (or the largest error when all pass).
+
+    Computed over row-major chunks of the flattened values, so a 2048×2048 comparison does
+    not allocate a dozen full-size temporaries; the result is the same as in one go (the first
+    entry of the largest excess wins, as with argmax)."""
+    expected_b, got_b = torch.broadcast_tensors(expected.detach(), got.detach())
+    shape = tuple(expected_b.shape)
+    if not expected_b.numel():
         return Worst((), 0.0, 0.0, 0.0, 0.0), True
-    passed = bool((excess <= 0).all())
-    flat = int(torch.argmax(excess.reshape(-1)))
-    index = _unravel(flat, tuple(expected_b.shape))
-    pick = (lambda t: float(t[index])) if index else (lambda t: float(t))
-    return Worst(index, pick(expected_b), pick(got_b), float(abs_err.max()),
-                 float(rel_err.max())), passed
+    flat_e, flat_g = expected_b.reshape(-1), got_b.reshape(-1)
+    passed, best, best_at, max_abs, max_rel = True, -math.inf, 0, -math.inf, -math.inf
+    for start in range(0, flat_e.numel(), CHUNK):
+        e = flat_e[start:start + CHUNK].double()
+        g = flat_g[start:start + CHUNK].double()
+        abs_err, rel_err = errors(e, g)
+        bound = tol.atol + tol.rtol * torch.nan_to_num(e.abs(), nan=0.0, posinf=0.0)
+        # Exact agreement (both NaN at a 0/0 point, the same infinity) is never the worst entry.
+        excess = torch.where(abs_err == 0, torch.full_like(abs_err, -math.inf), abs_err - bound)
+        passed = passed and bool((excess <= 0).all())
+        at = int(torch.argmax(excess))
+        value = float(excess[at])
+        if start == 0 or value > best or (math.isnan(value) and not math.isnan(best)):
+            best, best_at = value, start + at
+        max_abs = max(max_abs, float(abs_err.max()))
+        max_rel = max(max_rel, float(rel_err.max()))
+    index = _unravel(best_at, shape)
+    return Worst(index, float(flat_e[best_at]), float(flat_g[best_at]), max_abs, max_rel), passed
 
 
 def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -15,8 +15,8 @@ The first point uses the file's `values` where given.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 import torch
 
@@ -27,7 +27,7 @@ from gradcli.expr.ast import Binary, Call, Name, Node, walk
 from gradcli.expr.parse import constant_value, parse
 from gradcli.expr.unparse import unparse
 from gradcli.results import Check
-from gradcli.verify.compare import AUTOGRAD, FINITE_DIFFERENCE, Tolerance, describe_index, worst
+from gradcli.verify.compare import AUTOGRAD, FINITE_DIFFERENCE, describe_index, worst
 from gradcli.verify.evaluate import Evaluator
 
 Tensor = torch.Tensor
@@ -132,11 +132,16 @@ def file_value(graph: Graph, problem, name: str, value) -> Tensor:
 
 
 def points(graph: Graph, problem, seed: int, count: int = POINTS) -> list[Point]:
+    return list(each_point(graph, problem, seed, count))
+
+
+def each_point(graph: Graph, problem, seed: int, count: int = POINTS) -> Iterator[Point]:
+    """The sample points one at a time (the same numbers as `points`), so a caller that
+    finishes with a point before asking for the next keeps one point's tensors alive, not all."""
     gen = torch.Generator().manual_seed(seed)
     doms = domains(graph)
     fixed = {name: file_value(graph, problem, name, v) for name, v in problem.values.items()}
     _check_distributions(graph, problem, fixed, doms)
-    out = []
     for k in range(count):
         values = {name: random_value(shape, doms.get(name, "real"), gen)
                   for name, shape in graph.given.items()}
@@ -145,8 +150,8 @@ def points(graph: Graph, problem, seed: int, count: int = POINTS) -> list[Point]
             label = "the file's values" + (" (other inputs random)" if len(fixed) < len(values) else "")
         else:
             label = f"random point {k + 1}" if fixed or k else "random point 1"
-        out.append(Point(values, label))
-    return out
+        yield Point(values, label)
+        del values
 
 
 def _check_distributions(graph: Graph, problem, fixed: dict, doms: dict) -> None:
@@ -178,8 +183,9 @@ def forward(graph: Graph, givens: Mapping[str, Tensor],
 
 
 def autograd(graph: Graph, point: Point, wanted: list[str]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-    """(∂L/∂name by torch autograd, the forward values, detached)."""
-    leaves = {k: v.clone().requires_grad_(k in wanted) for k, v in point.values.items()}
+    """(∂L/∂name by torch autograd, the forward values, detached). The leaves share the
+    point's storage (nothing writes to them), so a given is not copied per call."""
+    leaves = {k: v.detach().requires_grad_(k in wanted) for k, v in point.values.items()}
     env = forward(graph, leaves)
     inputs = [env[name] for name in wanted]
     loss = env[graph.loss]
@@ -201,7 +207,10 @@ def fit(value: Tensor, shape: Shape) -> Tensor:
     """A value broadcast to a variable's shape (a 1×1 result is a scalar variable's value)."""
     if not shape and value.numel() == 1:
         return value.reshape(())
-    return torch.broadcast_to(value, sizes(shape)).clone()
+    want = sizes(shape)
+    if tuple(value.shape) == want:
+        return value  # already the variable's shape: no copy (nothing writes to it)
+    return torch.broadcast_to(value, want).clone()
 
 
 def finite_difference(graph: Graph, point: Point, name: str, index: tuple[int, ...]) -> float:
@@ -244,34 +253,63 @@ def check_by_differences(graph: Graph, name: str, auto: list[Tensor], pts: list[
                          label: str, seed: int) -> Check:
     """For a gradient known only in index notation: autograd against central differences,
     entry by entry when small, else along random non-uniform directions."""
-    gen = torch.Generator().manual_seed(seed + 1)
-    worst_k, worst_w, passed, how = 0, None, True, ""
-    for k, (p, a) in enumerate(zip(pts, auto, strict=True)):
+    tally = DifferenceCheck(graph, name, label, seed)
+    for p, a in zip(pts, auto, strict=True):
+        tally.add(p, a)
+    return tally.result()
+
+
+@dataclass
+class DifferenceCheck:
+    """`check_by_differences` one point at a time: `add` each point's autograd gradient (it
+    can be freed afterwards), then `result`."""
+
+    graph: Graph
+    name: str
+    label: str
+    seed: int
+    labels: list[str] = field(default_factory=list)
+    worst_k: int = 0
+    worst_w: object = None
+    passed: bool = True
+    how: str = ""
+
+    def __post_init__(self):
+        self.gen = torch.Generator().manual_seed(self.seed + 1)
+
+    def add(self, p: Point, a: Tensor) -> None:
+        graph, name, k = self.graph, self.name, len(self.labels)
+        self.labels.append(p.label)
         if a.numel() <= FD_ENTRIES:
             fd = torch.zeros_like(a)
             for index in ([()] if a.dim() == 0 else [tuple(int(i) for i in ix)
                                                      for ix in torch.cartesian_prod(*[torch.arange(s) for s in a.shape]).reshape(-1, a.dim())]):
                 fd[index] = finite_difference(graph, p, name, index)
-            got, expected, how = a, fd, "every entry"
+            got, expected, self.how = a, fd, "every entry"
         else:
-            dirs = [torch.randn(a.shape, generator=gen, dtype=DTYPE) for _ in range(4)]
+            dirs = [torch.randn(a.shape, generator=self.gen, dtype=DTYPE) for _ in range(4)]
             expected = torch.tensor([directional(graph, p, name, v) for v in dirs], dtype=DTYPE)
             got = torch.stack([(a * v).sum() for v in dirs])
-            how = "4 random directions"
+            self.how = "4 random directions"
         w, ok = worst(expected, got, FINITE_DIFFERENCE)
-        if worst_w is None or (passed and not ok) or (ok == passed and w.abs_error > worst_w.abs_error):
-            worst_k, worst_w = k, w
-        passed = passed and ok
-    where = describe_index(worst_w.index) if how == "every entry" else "a random direction"
-    return Check(what=label, passed=passed, max_abs_error=worst_w.abs_error,
-                 max_rel_error=worst_w.rel_error, points=len(pts),
-                 reference=f"central finite differences of the loss ({how})",
-                 where=f"{where} at {pts[worst_k].label}" if where else pts[worst_k].label,
-                 expected=worst_w.expected, got=worst_w.got,
-                 notes=(f"tolerance: {FINITE_DIFFERENCE.name} (rtol {FINITE_DIFFERENCE.rtol:g}, "
-                        f"atol {FINITE_DIFFERENCE.atol:g})",
-                        "no closed form in the expression language (index notation): torch "
-                        "autograd is checked against finite differences instead"))
+        if self.worst_w is None or (self.passed and not ok) or \
+                (ok == self.passed and w.abs_error > self.worst_w.abs_error):
+            self.worst_k, self.worst_w = k, w
+        self.passed = self.passed and ok
+
+    def result(self) -> Check:
+        worst_w, how = self.worst_w, self.how
+        where = describe_index(worst_w.index) if how == "every entry" else "a random direction"
+        at = self.labels[self.worst_k]
+        return Check(what=self.label, passed=self.passed, max_abs_error=worst_w.abs_error,
+                     max_rel_error=worst_w.rel_error, points=len(self.labels),
+                     reference=f"central finite differences of the loss ({how})",
+                     where=f"{where} at {at}" if where else at,
+                     expected=worst_w.expected, got=worst_w.got,
+                     notes=(f"tolerance: {FINITE_DIFFERENCE.name} (rtol {FINITE_DIFFERENCE.rtol:g}, "
+                            f"atol {FINITE_DIFFERENCE.atol:g})",
+                            "no closed form in the expression language (index notation): torch "
+                            "autograd is checked against finite differences instead"))
 
 
 # -- checks -----------------------------------------------------------------------------
@@ -285,13 +323,6 @@ class Routes:
     autograd: list[Tensor]
 
 
-def _worst_over(points: list[Point], expected: list[Tensor], got: list[Tensor], tol: Tolerance):
-    results = [worst(e, g, tol) for e, g in zip(expected, got, strict=True)]
-    failing = [i for i, (_, ok) in enumerate(results) if not ok]
-    k = failing[0] if failing else max(range(len(results)), key=lambda i: results[i][0].abs_error)
-    return k, results[k][0], not failing, results
-
-
 def _top_entries(expected: Tensor, got: Tensor, count: int) -> list[tuple[int, ...]]:
     excess = (got - expected).abs() - (AUTOGRAD.atol + AUTOGRAD.rtol * expected.abs())
     flat = torch.topk(excess.reshape(-1), min(count, excess.numel())).indices
@@ -301,22 +332,50 @@ def _top_entries(expected: Tensor, got: Tensor, count: int) -> list[tuple[int, .
 
 def check(graph: Graph, routes: Routes, pts: list[Point], label: str) -> tuple[Check, str]:
     """The Check of one gradient, and which route is the truth ("autograd" or "closed")."""
-    k, w, passed, _ = _worst_over(pts, routes.autograd, routes.closed, AUTOGRAD)
-    notes: list[str] = []
-    truth = "autograd"
-    if not passed:
-        verdict, text = referee(graph, pts[k], routes.name, routes.autograd[k], routes.closed[k])
-        notes.append(text)
-        if verdict == "closed":
-            passed, truth = True, "closed"
-    where = describe_index(w.index)
-    where = f"{where} at {pts[k].label}" if where else pts[k].label
-    c = Check(what=label, passed=passed, max_abs_error=w.abs_error, max_rel_error=w.rel_error,
-              points=len(pts), reference="torch autograd through the forward (float64)",
-              where=where, expected=w.expected, got=w.got,
-              notes=(f"tolerance: {AUTOGRAD.name} (rtol {AUTOGRAD.rtol:g}, atol {AUTOGRAD.atol:g}), "
-                     "per entry", *notes))
-    return c, truth
+    tally = RouteCheck(graph, routes.name, label)
+    for p, a, c in zip(pts, routes.autograd, routes.closed, strict=True):
+        tally.add(p, a, c)
+    return tally.result()
+
+
+@dataclass
+class RouteCheck:
+    """`check` one point at a time: `add` each point's two routes (they can be freed
+    afterwards), then `result`. The worst entry is the first failing point's (refereed by
+    finite differences there, while its tensors are alive), else the largest error."""
+
+    graph: Graph
+    name: str
+    label: str
+    results: list = field(default_factory=list)  # (Worst, ok, point label) per point
+    verdict: str = ""
+    note: str = ""
+
+    def add(self, p: Point, auto: Tensor, closed: Tensor) -> None:
+        w, ok = worst(auto, closed, AUTOGRAD)
+        if not ok and not any(not r[1] for r in self.results):  # the first failing point
+            self.verdict, self.note = referee(self.graph, p, self.name, auto, closed)
+        self.results.append((w, ok, p.label))
+
+    def result(self) -> tuple[Check, str]:
+        failing = [i for i, r in enumerate(self.results) if not r[1]]
+        k = failing[0] if failing else max(range(len(self.results)),
+                                           key=lambda i: self.results[i][0].abs_error)
+        w, _, at = self.results[k]
+        passed, truth, notes = not failing, "autograd", []
+        if failing:
+            notes.append(self.note)
+            if self.verdict == "closed":
+                passed, truth = True, "closed"
+        where = describe_index(w.index)
+        where = f"{where} at {at}" if where else at
+        c = Check(what=self.label, passed=passed, max_abs_error=w.abs_error,
+                  max_rel_error=w.rel_error, points=len(self.results),
+                  reference="torch autograd through the forward (float64)",
+                  where=where, expected=w.expected, got=w.got,
+                  notes=(f"tolerance: {AUTOGRAD.name} (rtol {AUTOGRAD.rtol:g}, atol {AUTOGRAD.atol:g}), "
+                         "per entry", *notes))
+        return c, truth
 
 
 def referee(graph: Graph, point: Point, name: str, auto: Tensor, closed: Tensor) -> tuple[str, str]:
