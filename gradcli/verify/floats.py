@@ -35,7 +35,7 @@ _FUNCTIONS = {
 }
 
 
-_NOT_FINITE = (sp.zoo, sp.nan, sp.oo, -sp.oo)
+_NOT_FINITE = frozenset((sp.zoo, sp.nan, sp.oo, -sp.oo))  # a set: a tuple's `in` calls SymPy's __eq__
 
 
 def value(expr: sp.Basic, at: Mapping[sp.Symbol, float], memo: dict | None = None) -> float:
@@ -47,12 +47,10 @@ def value(expr: sp.Basic, at: Mapping[sp.Symbol, float], memo: dict | None = Non
     """
     if memo is None:
         memo = {}
-    if expr.args:
-        hit = memo.get(expr)
-        if hit is None:
-            hit = memo[expr] = _evaluate(expr, at, memo)
-        return hit
-    return _evaluate(expr, at, memo)
+    hit = memo.get(expr)
+    if hit is None:
+        hit = memo[expr] = _evaluate(expr, at, memo)
+    return hit
 
 
 def _evaluate(expr: sp.Basic, at: Mapping[sp.Symbol, float], memo: dict) -> float:
