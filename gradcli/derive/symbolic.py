@@ -14,7 +14,6 @@ import sympy as sp
 
 from gradcli.budget import OverBudget, time_limit
 from gradcli.expr.ast import Node
-from gradcli.expr.from_sympy import NotExpressible, to_tree
 from gradcli.expr.to_sympy import build, symbol
 from gradcli.results import Check, Counterexample, Verdict
 from gradcli.verify import floats
@@ -147,6 +146,8 @@ class Route:
         except OverBudget:
             return None, (f"SymPy's simplify ran over its {SIMPLIFY_SECONDS:g} s budget; "
                           "the derivative is shown as derived")
+        from gradcli.expr.from_sympy import NotExpressible, to_tree  # only when simplify ran
+
         try:
             return to_tree(simple), ""
         except NotExpressible as exc:
