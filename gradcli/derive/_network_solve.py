@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gradcli.derive.algebra import IndexForm, has_index_form
 from gradcli.derive.backprop import Backprop, Derivation, RawStep, rename_upstream
-from gradcli.derive.graph import Graph, build
+from gradcli.derive.graph import Graph, build, check_budget
 from gradcli.derive.network import LAYOUT_RULE, Definition, Gradient, NetStep, NetworkResult, Symbol
 from gradcli.derive.shapes import fmt
 from gradcli.expr.ast import Node
@@ -16,6 +16,7 @@ class Solver:
         self.problem = problem
         self.seed = seed
         self.graph: Graph = build(problem)
+        check_budget(problem, self.graph)  # before any tensor is allocated
         self.targets = list(dict.fromkeys((*self.graph.wrt, *problem.claims)))
         self.bp = Backprop(self.graph, set(self.targets))
         self.derivation: Derivation = self.bp.run()

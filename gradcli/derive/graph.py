@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from gradcli import catalog
 from gradcli.derive.shapes import SCALAR, Shape, Shapes, declared, fmt, is_scalarlike
 from gradcli.errors import InputError
-from gradcli.expr.ast import Name, Node, names
+from gradcli.expr.ast import Name, Node, Num, Str, Transpose, names, walk
 from gradcli.expr.parse import parse
+from gradcli.problems import schema
 from gradcli.problems.model import NetworkProblem
 
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -148,6 +149,53 @@ def build(problem: NetworkProblem) -> Graph:
                 f"claims: {name!r} is not a given or forward name",
                 hint=_suggest(name, graph.declared) or "a claim is keyed by the variable it differentiates by"))
     return graph
+
+
+def check_bytes(problem: NetworkProblem, graph: Graph) -> int:
+    """Estimated peak bytes of checking the problem numerically, from the shapes alone."""
+    def entries(shape: Shape) -> int:
+        out = 1
+        for d in shape:
+            out *= d.size
+        return out
+
+    total = sum(entries(s) for s in graph.given.values())
+    for line in graph.lines:
+        for node in walk(line.node):  # every value the line computes (a transpose is a view)
+            if not isinstance(node, Name | Num | Str | Transpose):
+                total += entries(graph.shapes(node))
+    targets = dict.fromkeys((*graph.wrt, *problem.claims))
+    total += sum(entries(graph.shape(n)) for n in targets)
+    copies = schema.LIVE_COPIES * (schema.CLAIM_POINTS if problem.claims else 1)
+    return 8 * total * copies
+
+
+def check_budget(problem: NetworkProblem, graph: Graph) -> None:
+    """Refuse, before a single tensor is allocated, a problem too big to check in memory.
+    (`build` itself stays size-blind: the derivation never touches an entry.)"""
+    need = check_bytes(problem, graph)
+    if need <= schema.MAX_CHECK_BYTES:
+        return
+    held = f"× {schema.LIVE_COPIES} live copies" + (
+        f" × {schema.CLAIM_POINTS} sample points kept to judge the claims" if problem.claims else "")
+    entries = need // (8 * schema.LIVE_COPIES * (schema.CLAIM_POINTS if problem.claims else 1))
+    key = "dims" if problem.dims and "dims" in problem.origin.positions else "given"
+    raise problem.locate(key, InputError(
+        f"too big to check numerically: about {_size(need)} ({_count(entries)} float64 entries of "
+        f"inputs, forward values and gradients {held}); the limit is "
+        f"{_size(schema.MAX_CHECK_BYTES)}",
+        hint="the derivation does not depend on the size: use smaller dims"))
+
+
+def _size(n: int) -> str:
+    mib = n / 2**20
+    if mib >= 2**20:
+        return f"{mib / 2**20:.3g} TiB"
+    return f"{mib / 1024:,.1f} GiB" if mib >= 1024 else f"{mib:,.0f} MiB"
+
+
+def _count(n: int) -> str:
+    return f"{n:,}" if n < 10**15 else f"{n:.3g}"
 
 
 def _layer_alone(graph: Graph, out: Line, given: dict, shapes: Shapes) -> tuple[str, str]:

@@ -104,6 +104,14 @@ CONSTRAINTS: tuple[Key, ...] = (
 MAX_DIM = 4096  # largest size of one dimension of a network's tensors
 # Largest given tensor, checked before anything is allocated (W: [2048, 2048] fits).
 MAX_TENSOR_ENTRIES = 2048 * 2048
+# Largest estimated working set of a network check, refused before anything is allocated:
+# 8 bytes (float64) x (entries of the givens + of every value the forward and loss compute +
+# of the gradients checked) x LIVE_COPIES, x CLAIM_POINTS when the file has claims (the
+# values of every sample point are then kept to judge them). Measured: a 2048² sigmoid
+# problem (estimate 192 MiB) peaks ~180 MiB above the interpreter and torch (~220 MiB).
+MAX_CHECK_BYTES = 256 * 2**20
+LIVE_COPIES = 2  # each value, its gradient and the temporaries of the closed form
+CLAIM_POINTS = 4  # verify.network.POINTS
 MAX_DEPTH = 1000
 MAX_WIDTH = 4096
 MAX_BATCH = 4096
