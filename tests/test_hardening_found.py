@@ -142,3 +142,22 @@ def test_sign_of_a_quotient_is_derived_and_checked_not_an_internal_error(cli):
     # unevaluated Derivative was "internal error: Unsupported" (exit 3).
     r = cli("derive", "sign(x/y)", "--wrt", "x", "--no-steps", "--format", "plain")
     assert r.exit_code == 0, r.output
+
+
+def test_a_point_where_torch_finds_the_function_undefined_is_named_not_failed(cli):
+    # Found by the derive fuzz: 0/x is tidied to 0, whose derivative 0 was compared with
+    # torch's NaN at x = 0 ("expected nan, got 0", exit 1).
+    import json
+
+    r = cli("derive", "0/x", "--no-steps", "--format", "json")
+    assert r.exit_code == 0, r.output
+    torch_check = [c for c in json.loads(r.stdout)["checks"] if "torch" in c["what"]][0]
+    assert torch_check["passed"] and torch_check["points"] == 31
+    assert "not compared where torch finds the function undefined (nan): x = 0" in \
+        torch_check["notes"]
+
+
+def test_a_wrong_derivative_still_fails_beside_an_undefined_point(cli):
+    r = cli("derive", "x*log(x)", "--claim", "log(x)", "--no-steps", "--format", "plain")
+    assert r.exit_code == 1, r.output
+    assert "claim for d/dx: WRONG" in r.stdout

@@ -31,15 +31,17 @@ def _reference(target: Node, entry: catalog.Entry | None, env: dict[str, torch.T
 
 
 def _autograd(target: Node, entry: catalog.Entry | None, points: list[float], variable: str,
-              held: dict[str, float]) -> tuple[torch.Tensor, str]:
+              held: dict[str, float]) -> tuple[torch.Tensor, str, torch.Tensor]:
+    """torch's derivative at each point, its label, and the function's value there."""
     xs = torch.tensor(points, dtype=torch.float64, requires_grad=True)
     env = {variable: xs, **{k: torch.tensor(v, dtype=torch.float64) for k, v in held.items()}}
     y, label = _reference(target, entry, env, variable)
+    value = y.detach().expand(len(points))
     # Each output depends on its own point only, so the gradient of the sum is the derivative.
     if not y.requires_grad:  # step(x): piecewise constant, no graph at all
-        return torch.zeros_like(xs).detach(), label
+        return torch.zeros_like(xs).detach(), label, value
     (grad,) = torch.autograd.grad(y.sum(), xs, allow_unused=True)
-    return (torch.zeros_like(xs) if grad is None else grad).detach(), label
+    return (torch.zeros_like(xs) if grad is None else grad).detach(), label, value
 
 
 def _ours(derivative: Node, points: list[float], variable: str, held: dict[str, float]) -> torch.Tensor:
@@ -55,10 +57,23 @@ def _ours(derivative: Node, points: list[float], variable: str, held: dict[str, 
 def check_against_torch(target: Node, derivative: Node, variable: str,
                         entry: catalog.Entry | None, points: list[float], held: dict[str, float],
                         *, kinks: tuple[float, ...] = ()) -> tuple[Check, list[str]]:
-    expected, label = _autograd(target, entry, points, variable, held)
+    expected, label, value = _autograd(target, entry, points, variable, held)
     got = _ours(derivative, points, variable, held)
     names = tuple(f"{variable} = {p:.6g}" for p in points)
     tol, notes = AUTOGRAD, ()
+    # Where torch finds the function itself undefined (0/x at 0, x*log(x) at 0) there is no
+    # derivative to compare: our tidied form may be defined there (0/x was folded to 0), but
+    # a NaN reference judges nothing. Such points are named, not compared; SymPy's route
+    # still covers them. When every point is outside, the comparison stands and fails.
+    outside = torch.isnan(value)
+    if bool(outside.any()) and not bool(outside.all()):
+        keep = ~outside
+        skipped = [n for n, out in zip(names, outside.tolist()) if out]
+        expected, got = expected[keep], got[keep]
+        names = tuple(n for n, out in zip(names, outside.tolist()) if not out)
+        notes = (f"not compared where torch finds the function undefined (nan): "
+                 f"{', '.join(skipped[:4])}" + (f" and {len(skipped) - 4} more"
+                                                if len(skipped) > 4 else ""),)
     # A catalog function whose torch backward is less exact than float64 (hardsigmoid's 1/6 is
     # rounded to float32) loosens the check wherever it is used: hardsigmoid(2*x) as well.
     # Inside an expression the rounding is an absolute error (x*hardsigmoid(x) has a zero of
@@ -70,7 +85,7 @@ def check_against_torch(target: Node, derivative: Node, variable: str,
         rtol = max(e.reference_rtol for e in loose)
         tol = Tolerance(rtol, AUTOGRAD.atol if entry is not None else rtol,
                         f"{AUTOGRAD.name}, loosened")
-        notes = tuple(dict.fromkeys(e.reference_note for e in loose))
+        notes = (*notes, *dict.fromkeys(e.reference_note for e in loose))
     check = compare(f"d/d{variable} = torch autograd", expected, got, reference=label,
                     where_names=names, tol=tol, notes=notes)
     return check, kink_notes(target, derivative, variable, entry, held, kinks)
@@ -80,7 +95,7 @@ def kink_notes(target: Node, derivative: Node, variable: str, entry: catalog.Ent
                held: dict[str, float], kinks: tuple[float, ...]) -> list[str]:
     notes = []
     for k in kinks:
-        expected, _ = _autograd(target, entry, [k], variable, held)
+        expected, _, _ = _autograd(target, entry, [k], variable, held)
         got = _ours(derivative, [k], variable, held)
         e, g = float(expected[0]), float(got[0])
         convention = entry.kink_note if entry is not None and entry.kink_note else ""
