@@ -169,6 +169,13 @@ def test_vanish_json_has_grad_norms_by_layer_and_the_bound(cli):
     assert list(doc["activations"]) == ["sigmoid", "tanh"]
 
 
+def test_repeated_activations_options_add_up_instead_of_the_last_one_winning(cli):
+    r = cli("vanish", "-a", "sigmoid", "--activations", "relu,tanh", "--depth", "3",
+            "--width", "4", "--batch", "2", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert list(json.loads(r.stdout)["activations"]) == ["sigmoid", "relu", "tanh"]
+
+
 def test_vanish_renders_in_rich(cli):
     r = cli("vanish", "-a", "relu", "--depth", "3", "--width", "4", "--batch", "2", "-f", "rich")
     assert r.exit_code == 0, r.output

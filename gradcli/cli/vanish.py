@@ -51,14 +51,19 @@ def _run(problem: VanishingProblem, seed: int, stream: TextIO) -> list:
         stop()
 
 
-def split_activations(text: str) -> tuple[str, ...]:
-    return tuple(a.strip() for a in text.split(",") if a.strip())
+def split_activations(texts: list[str] | None) -> tuple[str, ...]:
+    """`-a sigmoid,tanh -a relu` is three activations: repeating the option adds, as a user
+    expects, instead of Click's default of the last one silently winning."""
+    if not texts:
+        return DEFAULTS.activations
+    return tuple(a.strip() for text in texts for a in text.split(",") if a.strip())
 
 
 @app.command("vanish")
 def vanish(
-    activations: str = typer.Option(",".join(DEFAULTS.activations), "--activations", "-a",
-                                    help="Comma-separated elementwise catalog functions."),
+    activations: list[str] | None = typer.Option(
+        None, "--activations", "-a", show_default=",".join(DEFAULTS.activations),
+        help="Elementwise catalog functions, comma-separated or repeated (-a sigmoid -a relu)."),
     depth: int = typer.Option(DEFAULTS.depth, "--depth", help="Number of layers."),
     width: int = typer.Option(DEFAULTS.width, "--width", help="Units per layer."),
     init: str = typer.Option(DEFAULTS.init, "--init",
