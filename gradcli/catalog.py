@@ -25,12 +25,16 @@ SELU_ALPHA = "1.6732632423543772"
 
 @dataclass(frozen=True)
 class Param:
+    """A parameter of a catalog function and its default value."""
+
     name: str
     default: float
 
 
 @dataclass(frozen=True)
 class Entry:
+    """One catalog function: its definition, derivative, torch reference and kinks."""
+
     name: str
     group: str  # elementwise | reduction | linalg | layer | loss
     doc: str

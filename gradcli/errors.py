@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 
 @dataclass
 class InputError(Exception):
+    """A problem with the user's input (exit 2), placed at its file, line and column when known."""
+
     message: str
     file: str | None = None
     line: int | None = None  # 1-based

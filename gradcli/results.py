@@ -61,6 +61,8 @@ class Check:
 
 @dataclass(frozen=True)
 class Counterexample:
+    """Where a claim is wrong: the inputs, the claimed value and the true one."""
+
     inputs: dict[str, Any]
     claimed: Any
     true: Any

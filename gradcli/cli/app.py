@@ -45,6 +45,8 @@ DebugOption = typer.Option(False, "--debug", help="Show tracebacks of internal e
 
 @dataclass(frozen=True)
 class Options:
+    """The options every command takes: output format, seed, --debug."""
+
     fmt: Format | None
     seed: int
     debug: bool

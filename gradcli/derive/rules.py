@@ -42,6 +42,8 @@ class RuleStep:
 
 @dataclass
 class Derivation:
+    """The rules' derivative of a target, with the steps that produced it."""
+
     variable: str
     target: Node
     result: Node

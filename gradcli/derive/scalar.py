@@ -69,6 +69,8 @@ class Inner:
 
 @dataclass(frozen=True)
 class DerivativeResult(Outcome):
+    """A derivative problem's result: the derivation, its forms, checks and any claim."""
+
     function: str = ""
     definition: Form | None = None
     wrt: str = "x"
@@ -86,6 +88,8 @@ class DerivativeResult(Outcome):
 
 @dataclass
 class Target:
+    """The function to differentiate: its text, tree, variable and catalog entry if any."""
+
     text: str
     tree: Node
     variable: str

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Node:
+    """The base of every node: where it sits in the source text (not compared)."""
+
     start: int = field(default=0, compare=False, kw_only=True)
     end: int = field(default=0, compare=False, kw_only=True)
 
@@ -27,6 +29,8 @@ class Node:
 
 @dataclass(frozen=True)
 class Num(Node):
+    """A number literal; `text` keeps the literal's own decimal spelling."""
+
     value: float | int
     text: str = ""
 
@@ -40,17 +44,23 @@ class Str(Node):
 
 @dataclass(frozen=True)
 class Name(Node):
+    """A variable or constant name."""
+
     id: str
 
 
 @dataclass(frozen=True)
 class Unary(Node):
+    """A unary minus or plus."""
+
     op: str  # "-" or "+"
     operand: Node
 
 
 @dataclass(frozen=True)
 class Binary(Node):
+    """A binary operation: + - * / ** or @."""
+
     op: str  # one of + - * / ** @
     left: Node
     right: Node
@@ -58,11 +68,15 @@ class Binary(Node):
 
 @dataclass(frozen=True)
 class Transpose(Node):
+    """A postfix transpose of its operand."""
+
     operand: Node
 
 
 @dataclass(frozen=True)
 class Call(Node):
+    """A function call with positional and keyword arguments."""
+
     func: str
     args: tuple[Node, ...]
     kwargs: tuple[tuple[str, Node], ...] = ()

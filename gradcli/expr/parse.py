@@ -84,6 +84,8 @@ _BAD_OPS = {
 
 @dataclass(frozen=True)
 class Token:
+    """One token of the source text and the offset where it starts."""
+
     kind: str  # number | name | string | op | end
     text: str
     start: int

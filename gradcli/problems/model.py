@@ -39,6 +39,8 @@ class Origin:
 
 @dataclass(frozen=True)
 class Problem:
+    """What every kind of problem has: a name, a description, its source text and its origin."""
+
     name: str = ""
     description: str = ""
     source: str = ""
@@ -52,6 +54,8 @@ class Problem:
 
 @dataclass(frozen=True)
 class DerivativeProblem(Problem):
+    """`kind: derivative`: the derivative of a scalar function, with optional points and claim."""
+
     function: str = "x"  # a catalog name or an expression
     wrt: str | None = None  # None: the expression's only variable (or x)
     at: tuple[float, ...] = ()
@@ -64,6 +68,8 @@ class DerivativeProblem(Problem):
 
 @dataclass(frozen=True)
 class NetworkProblem(Problem):
+    """`kind: network`: a forward pass of named tensors, a scalar loss and the gradients wanted."""
+
     dims: dict[str, int] = field(default_factory=dict)
     given: dict[str, tuple[str | int, ...]] = field(default_factory=dict)  # name -> shape
     forward: tuple[tuple[str, str], ...] = ()  # (name, expression), in order
@@ -77,6 +83,8 @@ class NetworkProblem(Problem):
 
 @dataclass(frozen=True)
 class PoolingProblem(Problem):
+    """`kind: pooling`: forward and backward of 2-D average or max pooling of `input`."""
+
     input: Grid = ()
     mode: str = "avg"  # avg | max
     kernel: int = 2
@@ -91,6 +99,8 @@ class PoolingProblem(Problem):
 
 @dataclass(frozen=True)
 class VanishingProblem(Problem):
+    """`kind: vanishing`: the gradient norm at every layer of deep stacks of activations."""
+
     activations: tuple[str, ...] = ("sigmoid", "tanh", "relu", "gelu")
     depth: int = 20
     width: int = 64
@@ -104,6 +114,8 @@ class VanishingProblem(Problem):
 
 @dataclass(frozen=True)
 class ImplementationProblem(Problem):
+    """`kind: implementation`: a tensor exercise that the user's solution file implements."""
+
     function: str = ""
     inputs: dict[str, tuple[str | int, ...]] = field(default_factory=dict)
     reference: str = ""

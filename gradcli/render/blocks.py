@@ -19,12 +19,16 @@ Tone = Literal["plain", "note", "good", "bad", "warn"]
 
 @dataclass(frozen=True)
 class Heading:
+    """A heading: a problem's title or a section inside it."""
+
     text: str
     level: int = 1  # 1 = a problem's title, 2 = a section inside it
 
 
 @dataclass(frozen=True)
 class Text:
+    """A paragraph, with a tone for colouring."""
+
     text: str
     tone: Tone = "plain"
 
@@ -48,6 +52,8 @@ class Formula:
 
 @dataclass(frozen=True)
 class Table:
+    """A table of strings with column headers."""
+
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     title: str = ""
