@@ -166,8 +166,12 @@ def check_bytes(problem: NetworkProblem, graph: Graph) -> int:
                 total += entries(graph.shapes(node))
     targets = dict.fromkeys((*graph.wrt, *problem.claims))
     total += sum(entries(graph.shape(n)) for n in targets)
-    copies = schema.LIVE_COPIES * (schema.CLAIM_POINTS if problem.claims else 1)
-    return 8 * total * copies
+    return 8 * total * _live_copies(problem)
+
+
+def _live_copies(problem: NetworkProblem) -> int:
+    """Copies alive at once: both routes, and every sample point's when claims are judged."""
+    return schema.LIVE_COPIES * (schema.CLAIM_POINTS if problem.claims else 1)
 
 
 def check_budget(problem: NetworkProblem, graph: Graph) -> None:
@@ -178,7 +182,7 @@ def check_budget(problem: NetworkProblem, graph: Graph) -> None:
         return
     held = f"× {schema.LIVE_COPIES} live copies" + (
         f" × {schema.CLAIM_POINTS} sample points kept to judge the claims" if problem.claims else "")
-    entries = need // (8 * schema.LIVE_COPIES * (schema.CLAIM_POINTS if problem.claims else 1))
+    entries = need // (8 * _live_copies(problem))
     key = "dims" if problem.dims and "dims" in problem.origin.positions else "given"
     raise problem.locate(key, InputError(
         f"too big to check numerically: about {_size(need)} ({_count(entries)} float64 entries of "
