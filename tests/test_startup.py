@@ -65,3 +65,28 @@ def test_python_dash_m_gradcli_prints_the_version():
     run = subprocess.run([sys.executable, "-m", "gradcli", "--version"], capture_output=True,
                          text=True, timeout=120)
     assert (run.returncode, run.stdout, run.stderr) == (0, f"gradcli {__version__}\n", "")
+
+
+CLI_PROBE = """
+import json, sys
+sys.argv = ["gradcli", *json.loads(sys.argv[1])]
+try:
+    from gradcli.cli.app import main
+    main()
+except SystemExit:
+    pass
+sys.stderr.write("\\nPROBE " + json.dumps(sorted(n for n in sys.modules if n.startswith("gradcli.cli."))) + "\\n")
+"""
+
+
+@pytest.mark.parametrize(("args", "modules"), [
+    (("list",), ["gradcli.cli.app", "gradcli.cli.catalog"]),
+    (("--help",), ["gradcli.cli.app", *(f"gradcli.cli.{m}" for m in
+                   ("catalog", "check", "derive", "exercise", "pool", "schema", "vanish"))]),
+], ids=" ".join)
+def test_a_command_imports_only_its_own_command_module(args, modules):
+    run = subprocess.run([sys.executable, "-c", CLI_PROBE, json.dumps(args)], capture_output=True,
+                         text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1"})
+    line = [ln for ln in run.stderr.splitlines() if ln.startswith("PROBE ")]
+    assert line, run.stderr
+    assert json.loads(line[-1][len("PROBE "):]) == sorted(modules)
