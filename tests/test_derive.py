@@ -193,3 +193,14 @@ def test_a_wrong_rule_is_still_caught_by_the_sympy_route():
     check = route.check_rules()
     assert not check.passed and check.max_rel_error > 1
     assert not any("cancellation" in n for n in check.notes)
+
+
+def test_near_miss_claim_counterexample_prints_claimed_and_true_values_differently(cli):
+    # 0.0447 for 0.044715: the values agree to 6 digits; "gives 0.330048, true 0.330048" read as a contradiction
+    near = ("0.5*(1 + tanh(sqrt(2/pi)*(x + 0.0447*x**3))) + "
+            "0.5*x*(1 - tanh(sqrt(2/pi)*(x + 0.0447*x**3))**2)*sqrt(2/pi)*(1 + 0.1341*x**2)")
+    r = cli("derive", "gelu", "--no-steps", "--claim", near, "--format", "plain")
+    assert r.exit_code == 1, r.output
+    line = next(ln for ln in r.output.splitlines() if ln.startswith("counterexample:"))
+    claimed, true = line.split("the claim gives ")[1].split(", the true value is ")
+    assert claimed != true, line

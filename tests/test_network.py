@@ -461,3 +461,10 @@ def test_bad_problem_file_exits_2(tmp_path, cli):
     assert r.exit_code == 2, r.output
     assert "p.yaml:16:6: shape mismatch in W @ t.T: n×n @ 1×n: the inner dimensions n and 1 " \
            "differ (did you mean W @ t?)" in r.output  # forward.z
+
+
+def test_counterexample_numbers_get_digits_until_claimed_and_true_read_differently():
+    from gradcli.render.layouts.checks import distinct_pair
+    assert distinct_pair(0.3300481630807512, 0.3300479312611908) == ("0.3300482", "0.3300479")
+    assert distinct_pair(0.25, 0.25) == ("0.25", "0.25")
+    assert distinct_pair(-0.0, 1e-30) == ("0", "1e-30")

@@ -10,6 +10,20 @@ def _number(v: float | None) -> str:
     return "" if v is None else f"{v:.6g}"
 
 
+def distinct_pair(a, b) -> tuple[str, str]:
+    """Two numbers (claimed and true, got and expected) printed with 6 significant digits, or
+    with as many more as it takes for them to read differently when they differ: a verdict
+    "the claim gives 0.330048, the true value is 0.330048" contradicts itself."""
+    if not (isinstance(a, float) and isinstance(b, float)):
+        return _fmt(a), _fmt(b)
+    a, b = a + 0.0, b + 0.0  # + 0.0: -0.0 prints as 0
+    for digits in range(6, 18):
+        sa, sb = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if sa != sb or a == b:
+            return sa, sb
+    return sa, sb
+
+
 def checks_table(checks: tuple[Check, ...], seed: int | None) -> list[Block]:
     if not checks:
         return []
@@ -23,8 +37,10 @@ def checks_table(checks: tuple[Check, ...], seed: int | None) -> list[Block]:
             why = "; ".join(n for n in c.notes if not n.startswith("tolerance"))
             out.append(Text(f"{c.what} failed: {why or 'no point could be compared'}", "bad"))
         elif not c.passed:
-            out.append(Text(f"{c.what} failed at {c.where}: expected {_number(c.expected)}, "
-                            f"got {_number(c.got)} (relative error {c.max_rel_error:.2e})", "bad"))
+            expected, got = (distinct_pair(c.expected, c.got) if c.expected is not None and c.got is not None
+                             else (_number(c.expected), _number(c.got)))
+            out.append(Text(f"{c.what} failed at {c.where}: expected {expected}, "
+                            f"got {got} (relative error {c.max_rel_error:.2e})", "bad"))
     return out
 
 
@@ -36,8 +52,9 @@ def verdict_blocks(v: Verdict) -> list[Block]:
     if ce is not None:
         inputs = ", ".join(f"{k} = {_fmt(x)}" for k, x in ce.inputs.items())
         where = f" at entry {ce.where}" if ce.where and "=" not in ce.where else ""
-        lines.append(Text(f"counterexample: {inputs}{where}: the claim gives {_fmt(ce.claimed)}, "
-                          f"the true value is {_fmt(ce.true)}", "bad"))
+        claimed, true = distinct_pair(ce.claimed, ce.true)
+        lines.append(Text(f"counterexample: {inputs}{where}: the claim gives {claimed}, "
+                          f"the true value is {true}", "bad"))
     if v.hint:
         lines.append(Text(f"hint: {v.hint}", "warn"))
     return lines

@@ -6,6 +6,7 @@ course notation (⊙, ᵀ, σ, δ); LaTeX and Markdown the LaTeX strings.
 from __future__ import annotations
 
 from gradcli.render.blocks import Block, Formula, Heading, Table, Text
+from gradcli.render.layouts.checks import distinct_pair
 
 
 def _num(value) -> str:
@@ -110,8 +111,9 @@ def _claims(r) -> list[Block]:
             if ce.where == "shape":
                 blocks.append(Text(f"counterexample: the claim is {ce.claimed}; {ce.true}", tone="bad"))
             else:
-                blocks.append(Text(f"counterexample: entry {ce.where}: claimed {_num(ce.claimed)}, "
-                                   f"true {_num(ce.true)}", tone="bad"))
+                claimed, true = distinct_pair(ce.claimed, ce.true)
+                blocks.append(Text(f"counterexample: entry {ce.where}: claimed {claimed}, "
+                                   f"true {true}", tone="bad"))
                 for name, value in ce.inputs.items():
                     blocks.append(Text(f"  {name} = {value}", tone="note"))
         if v.hint:
