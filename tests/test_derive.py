@@ -204,3 +204,10 @@ def test_near_miss_claim_counterexample_prints_claimed_and_true_values_different
     line = next(ln for ln in r.output.splitlines() if ln.startswith("counterexample:"))
     claimed, true = line.split("the claim gives ")[1].split(", the true value is ")
     assert claimed != true, line
+
+
+def test_expression_with_another_variable_is_not_recognised_as_a_catalog_function():
+    # x*sigmoid(y) by y was called silu(y), and the wrong "catalog form" failed its own check
+    r = derive("x*sigmoid(y)", wrt="y")
+    assert r.passed
+    assert not any("silu" in f.label for f in r.forms)

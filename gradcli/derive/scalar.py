@@ -210,6 +210,8 @@ def _recognise(target: Target) -> catalog.Entry | None:
     """A typed expression that is a catalog function's definition: `1/(1 + exp(-x))` is sigmoid."""
     if target.entry is not None:
         return target.entry
+    if set(target.variables) - {target.variable}:  # x*sigmoid(y) by y is not silu(y)
+        return None
     renamed = tidy(substitute(target.tree, {target.variable: Name("x")}))
     for entry in catalog.ELEMENTWISE:
         if entry.definition is None or entry.params:
