@@ -371,3 +371,13 @@ def test_latex_table_wider_than_the_page_gets_wrapping_columns():
 def test_markdown_table_cells_keep_a_lone_dash():
     assert write(markdown, [Table(("a",), (("-",), ("1. x",)))]) == (
         "| a |\n| --- |\n| - |\n| 1. x |\n")
+
+
+def test_latex_table_row_starting_with_a_bracket_is_not_read_as_the_previous_rows_spacing():
+    # `\\` followed by `[b]` on the next line is `\\[b]`: a length, so pdflatex stops with
+    # "Illegal unit of measure" (a summary of problems named "[red]x" and "[b] second").
+    doc = write(latex, [Table(("problem", "verdict"), (("[red]x", "PASS"), ("[b] second", "PASS")))])
+    lines = doc.splitlines()
+    after_break = [b for a, b in zip(lines, lines[1:]) if a.endswith("\\\\")]
+    assert "{}[b] second & PASS \\\\" in lines
+    assert not any(line.lstrip().startswith("[") for line in after_break)

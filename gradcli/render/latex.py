@@ -161,8 +161,15 @@ def tabular(columns, rows, title: str = "", align: str = "") -> list[str]:
     align = column_spec(columns, rows, align)
     head = " & ".join(f"\\textbf{{{escape(c)}}}" if c else "" for c in columns) + r" \\"
     return [*_title(title), r"\begin{center}", f"\\begin{{tabular}}{{{align}}}", r"\hline",
-            head, r"\hline", *(" & ".join(row) + r" \\" for row in rows), r"\hline",
+            head, r"\hline", *(_row(row) + r" \\" for row in rows), r"\hline",
             r"\end{tabular}", r"\end{center}"]
+
+
+def _row(cells) -> str:
+    """A table row; one that starts with `[` (a problem named "[b] second") gets a leading
+    `{}`, or the previous row's `\\\\` would read `[b]` as its optional space ("Illegal unit")."""
+    row = " & ".join(cells)
+    return "{}" + row if row.startswith("[") else row
 
 
 def bmatrix(block: Grid, *, keep_unicode: bool = False) -> str:
