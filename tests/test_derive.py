@@ -211,3 +211,16 @@ def test_expression_with_another_variable_is_not_recognised_as_a_catalog_functio
     r = derive("x*sigmoid(y)", wrt="y")
     assert r.passed
     assert not any("silu" in f.label for f in r.forms)
+
+
+@pytest.mark.parametrize("typo, meant", [("sigmod", "sigmoid"), ("gleu", "gelu")])
+def test_misspelt_catalog_name_is_refused_with_did_you_mean_not_derived_as_a_variable(cli, typo, meant):
+    # `derive sigmod` printed d/dsigmod sigmod = 1, PASSED
+    r = cli("derive", typo, "--format", "plain")
+    assert r.exit_code == 2, r.output
+    assert f"did you mean '{meant}'?" in r.output and "Traceback" not in r.output
+
+
+def test_a_bare_variable_is_still_a_function_of_itself(cli):
+    r = cli("derive", "theta", "--format", "plain")
+    assert r.exit_code == 0, r.output

@@ -117,9 +117,25 @@ def resolve(problem: DerivativeProblem) -> Target:
             tree = parse(text)
         except InputError as err:
             raise problem.locate("function", err) from None
+        _refuse_misspelt_name(problem, tree)
     variables = sorted(names_in(tree) - CONSTANTS) if entry is None else ["x"]
     variable = _choose_variable(problem, variables)
     return Target(text, tree, variable, entry, variables)
+
+
+def _refuse_misspelt_name(problem: DerivativeProblem, tree: Node) -> None:
+    """`derive sigmod` is a typo for sigmoid, not the variable `sigmod` (whose derivative is 1)."""
+    if not isinstance(tree, Name):
+        return
+    import difflib
+
+    match = difflib.get_close_matches(tree.id, list(catalog.ENTRIES), n=1, cutoff=0.6)
+    if match:
+        example = (f"; an expression names its variable, e.g. \"{match[0]}(x)\""
+                   if catalog.is_elementwise(match[0]) else "")
+        raise problem.locate("function", InputError(
+            f"unknown function {tree.id!r} (did you mean {match[0]!r}?)",
+            hint=f"gradcli list shows the catalog{example}"))
 
 
 def _choose_variable(problem: DerivativeProblem, variables: list[str]) -> str:
