@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,11 +48,13 @@ def read(spec: str, *, what: str = "grid", stdin: TextIO | None = None) -> Grid:
 
 
 def _is_file(path: Path) -> bool:
-    """`Path.is_file` without its OSError on names too long to be paths (a long inline grid)."""
+    """A regular file or a pipe (the shell's `<(...)`, which `check` reads too), without
+    `Path.is_file`'s OSError on names too long to be paths (a long inline grid)."""
     try:
-        return path.is_file()
+        mode = path.stat().st_mode
     except (OSError, ValueError):
         return False
+    return stat.S_ISREG(mode) or stat.S_ISFIFO(mode)
 
 
 def _looks_like_path(spec: str) -> bool:
@@ -77,10 +80,12 @@ def _read_stdin(what: str, stream: TextIO) -> str:
 
 def _read_file(path: Path, what: str) -> str:
     try:
-        if path.stat().st_size > MAX_BYTES:
+        with path.open(encoding="utf-8-sig") as handle:  # bounded: a pipe has no size
+            text = handle.read(MAX_BYTES + 1)
+        if len(text) > MAX_BYTES or path.stat().st_size > MAX_BYTES:
             raise InputError(f"{what}: file is larger than {MAX_BYTES // 2**20} MiB",
                              file=str(path))
-        return path.read_text(encoding="utf-8-sig")
+        return text
     except UnicodeDecodeError:
         raise InputError(f"{what}: not a UTF-8 text file", file=str(path)) from None
     except OSError as exc:

@@ -27,6 +27,22 @@ def test_csv_file_with_comment_lines_is_read(tmp_path):
     assert grid.read(str(path)) == WORKSHEET
 
 
+def test_pipe_grid_from_process_substitution_is_read(tmp_path):
+    # `gradcli pool -i <(...)` names a pipe, not a regular file; it was "no such file".
+    import os
+    import threading
+
+    fifo = tmp_path / "grid.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text("2 2 7 3\n9 4 6 1\n8 5 2 4\n3 1 2 6\n"),
+                              daemon=True)
+    writer.start()
+    try:
+        assert grid.read(str(fifo)) == WORKSHEET
+    finally:
+        writer.join(timeout=5)
+
+
 def test_stdin_grid_is_read_from_the_given_stream():
     assert grid.read("-", stdin=io.StringIO("1 2\n3 4\n")) == ((1.0, 2.0), (3.0, 4.0))
 
