@@ -468,3 +468,23 @@ def test_counterexample_numbers_get_digits_until_claimed_and_true_read_different
     assert distinct_pair(0.3300481630807512, 0.3300479312611908) == ("0.3300482", "0.3300479")
     assert distinct_pair(0.25, 0.25) == ("0.25", "0.25")
     assert distinct_pair(-0.0, 1e-30) == ("0", "1e-30")
+
+
+def test_checks_name_the_finite_difference_tolerance_for_index_notation_gradients(tmp_path, cli):
+    # ∂L/∂x of a conv1d is checked by finite differences (rtol 1e-05) next to a closed-form ∂L/∂w
+    # (autograd, rtol 1e-09): only autograd's tolerance was printed, under a row at 1e-08
+    text = """format: 1
+kind: network
+name: conv1d
+dims: {n: 6, k: 3}
+given: {x: [n], w: [k], t: [4]}
+forward:
+  y: conv1d(x, w)
+loss:
+  L: 0.5 * sum((y - t)**2)
+wrt: [w, x]
+"""
+    r = cli("check", write(tmp_path, text), "--format", "plain")
+    assert r.exit_code == 0, r.output
+    assert "tolerance: float64 autograd (rtol 1e-09, atol 1e-11), per entry (∂L/∂w)" in r.output
+    assert "tolerance: float64 central differences (rtol 1e-05, atol 1e-07) (∂L/∂x)" in r.output

@@ -91,8 +91,13 @@ def _checks(r) -> list[Block]:
     for c in r.checks:
         for note in c.notes[1:]:
             blocks.append(Text(f"{c.what}: {note}", tone="good" if c.passed else "bad"))
-    if r.checks:
-        blocks.append(Text(r.checks[0].notes[0], tone="note"))
+    # one line per tolerance in use: finite-difference rows are held to a looser one than autograd's
+    tolerances: dict[str, list[str]] = {}
+    for c in r.checks:
+        if c.notes:
+            tolerances.setdefault(c.notes[0], []).append(c.what.partition(": ")[0])
+    for note, whats in tolerances.items():
+        blocks.append(Text(note if len(tolerances) == 1 else f"{note} ({', '.join(whats)})", tone="note"))
     return blocks
 
 
