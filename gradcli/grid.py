@@ -210,6 +210,8 @@ def text(grid: Grid) -> str:
 
 def number(value: float) -> str:
     """Shortest text that reads back as the same float; integers without `.0`."""
+    if not math.isfinite(value):  # a sum of grid values near 1e308 overflows float64
+        return repr(value)
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return repr(value)

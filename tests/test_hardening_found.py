@@ -161,3 +161,12 @@ def test_a_wrong_derivative_still_fails_beside_an_undefined_point(cli):
     r = cli("derive", "x*log(x)", "--claim", "log(x)", "--no-steps", "--format", "plain")
     assert r.exit_code == 1, r.output
     assert "claim for d/dx: WRONG" in r.stdout
+
+
+@pytest.mark.parametrize("fmt", ["plain", "json", "latex", "markdown", "rich"])
+def test_pool_forward_that_overflows_float64_prints_inf_not_an_internal_error(cli, fmt):
+    # Found by the acceptance test: four 1e308 cells average to inf (the sum overflows, as in
+    # torch); printing inf crashed the number formatter (exit 3, OverflowError).
+    r = cli("pool", "--input", "1e308 1e308; 1e308 1e308", "--format", fmt)
+    assert r.exit_code == 0, r.output
+    assert "inf" in r.stdout and "internal error" not in r.output
