@@ -27,6 +27,8 @@ def solve(problem: Problem, *, seed: int = 0) -> Outcome:
     """Derive, verify and judge `problem`; checks that fail are data in the result."""
     module = importlib.import_module(SOLVERS[problem.kind])
     result = module.solve(problem, seed=seed)
-    if (problem.source or problem.description) and not (result.source or result.description):
-        result = replace(result, source=problem.source, description=problem.description)
-    return result
+    # Each header field the solver left empty (the exercise fills its description, not its
+    # source: q1/q2's source was lost).
+    header = {key: getattr(problem, key) for key in ("source", "description")
+              if getattr(problem, key) and not getattr(result, key)}
+    return replace(result, **header) if header else result

@@ -170,3 +170,19 @@ def test_pool_forward_that_overflows_float64_prints_inf_not_an_internal_error(cl
     r = cli("pool", "--input", "1e308 1e308; 1e308 1e308", "--format", fmt)
     assert r.exit_code == 0, r.output
     assert "inf" in r.stdout and "internal error" not in r.output
+
+
+@pytest.mark.parametrize("problem, kind", [("q4.yaml", "vanishing"), ("q6.yaml", "pooling"),
+                                           ("q2.yaml", "implementation")])
+def test_every_kind_prints_its_problem_files_source_and_description(cli, problem, kind):
+    # Found by the acceptance test: pooling and vanishing printed neither (the worksheet
+    # question was lost), and the exercise lost its source (it fills its own description).
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "problems" / problem
+    r = cli("check", str(path), "--format", "plain")
+    assert r.exit_code == 0, r.output
+    head = r.stdout.splitlines()[:4]
+    question = problem[1]
+    assert head[2] == f"source: Discussion 2/17, question {question}", head
+    assert len(head[3]) > 40, kind  # the description, the worksheet question's wording

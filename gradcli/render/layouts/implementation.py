@@ -9,6 +9,8 @@ _TONE = {"passed": "good", "not run": "warn"}
 
 def document(result) -> list[Block]:
     blocks: list[Block] = [Heading(result.name)]
+    if result.source:
+        blocks.append(Text(f"source: {result.source}", "note"))
     if result.description:
         blocks.append(Text(result.description))
     blocks.append(Text(f"function: {result.function}"))

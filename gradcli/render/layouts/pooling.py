@@ -250,7 +250,12 @@ def document(r: PoolingResult) -> list[Block]:
                f"{r.padding}" + (f", count_include_pad={r.count_include_pad}"
                                  if r.mode == "avg" else "")
                + f"; input {h}×{w} -> output {oh}×{ow}")
-    return [Heading(r.name), Text(summary), _input_grid(r), *_forward(r), *_backward(r),
+    header: list[Block] = [Heading(r.name)]
+    if r.source:  # a problem file's own header (q6.yaml states the worksheet question)
+        header.append(Text(f"source: {r.source}", "note"))
+    if r.description:
+        header.append(Text(r.description.strip(), "note"))
+    return [*header, Text(summary), _input_grid(r), *_forward(r), *_backward(r),
             *_claim(r), *checks_table(r)]
 
 

@@ -186,6 +186,9 @@ def document(result: VanishingResult) -> list[Block]:
     series = result.series
     blocks: list[Block] = [
         Heading(result.name),
+        # a problem file's own header (q4.yaml states the worksheet question)
+        *([Text(f"source: {result.source}", tone="note")] if result.source else []),
+        *([Text(result.description.strip(), tone="note")] if result.description else []),
         Text(f"{result.depth} layers h_l = f(h_(l-1) @ W_l.T + b_l), width {result.width}, "
              f"batch {result.batch}; loss {result.loss} against a random target t; "
              f"init: {INIT_DESCRIPTION[result.init]}; seed {result.seed}. Every activation "
