@@ -72,10 +72,19 @@ def _read_stdin(what: str, stream: TextIO) -> str:
     if stream.isatty():
         raise InputError(f"{what}: '-' reads the grid from stdin, but stdin is a terminal",
                          hint="pipe or redirect a grid in, e.g. `gradcli pool -i - < grid.txt`")
-    text = stream.read(MAX_BYTES + 1)
-    if len(text) > MAX_BYTES:
+    buffer = getattr(stream, "buffer", None)  # bytes, so that non-UTF-8 input is named as such
+    data = buffer.read(MAX_BYTES + 1) if buffer is not None else stream.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
         raise InputError(f"{what}: stdin holds more than {MAX_BYTES // 2**20} MiB")
-    return text
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(f"{what}: not UTF-8 text (byte 0x{data[exc.start]:02x})",
+                         file="<stdin>", line=line, column=column) from None
 
 
 def _read_file(path: Path, what: str) -> str:

@@ -47,6 +47,17 @@ def test_stdin_grid_is_read_from_the_given_stream():
     assert grid.read("-", stdin=io.StringIO("1 2\n3 4\n")) == ((1.0, 2.0), (3.0, 4.0))
 
 
+def test_stdin_grid_that_is_not_utf8_is_refused_as_such_with_its_place():
+    # It was "'\\udcff4' is not a number" (the byte surfaced as a lone surrogate).
+    stream = io.TextIOWrapper(io.BytesIO(b"1 2\n3 \xff4\n"), encoding="utf-8",
+                              errors="surrogateescape")
+    with pytest.raises(InputError) as info:
+        grid.read("-", what="--input", stdin=stream)
+    assert str(info.value) == "<stdin>:2:3: --input: not UTF-8 text (byte 0xff)"
+    bom = io.TextIOWrapper(io.BytesIO(b"\xef\xbb\xbf1 2\n3 4\n"), encoding="utf-8")
+    assert grid.read("-", stdin=bom) == ((1.0, 2.0), (3.0, 4.0))
+
+
 def test_long_inline_grid_is_not_mistaken_for_a_file_name():
     row = " ".join(["1"] * 3000)
     assert grid.read(row) == (tuple([1.0] * 3000),)
