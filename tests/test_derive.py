@@ -224,3 +224,9 @@ def test_misspelt_catalog_name_is_refused_with_did_you_mean_not_derived_as_a_var
 def test_a_bare_variable_is_still_a_function_of_itself(cli):
     r = cli("derive", "theta", "--format", "plain")
     assert r.exit_code == 0, r.output
+
+
+def test_derivative_at_a_point_outside_the_domain_is_undefined_like_the_function():
+    # log at -1 read "f undefined, d/dx f = -1": 1/x there is not the derivative of anything
+    r = derive("log(x)", at=(-1.0, 2.0))
+    assert r.values == ((-1.0, None, None), (2.0, r.values[1][1], 0.5))

@@ -156,7 +156,9 @@ class Route:
 
     def values_at(self, points: tuple[float, ...]) -> tuple[tuple[float, float | None, float | None], ...]:
         at = [self._at(p) for p in points]
-        return tuple(zip(points, floats.values(self.target, at), floats.values(self.derived, at),
+        # where the function is undefined (log at -1) so is its derivative, whatever the formula gives
+        return tuple((p, f, None if f is None else d) for p, f, d in
+                     zip(points, floats.values(self.target, at), floats.values(self.derived, at),
                          strict=True))
 
     def judge(self, claim: Node, text: str) -> Verdict:
