@@ -230,3 +230,13 @@ def test_derivative_at_a_point_outside_the_domain_is_undefined_like_the_function
     # log at -1 read "f undefined, d/dx f = -1": 1/x there is not the derivative of anything
     r = derive("log(x)", at=(-1.0, 2.0))
     assert r.values == ((-1.0, None, None), (2.0, r.values[1][1], 0.5))
+
+
+def test_rich_pasteable_full_form_is_the_expression_language(cli):
+    # rich printed the "(in full, pasteable)" line in Unicode notation (√(2/π), tanh²), which does not paste back
+    r = cli("derive", "gelu", "--no-steps", "--no-check", "--format", "rich")
+    assert r.exit_code == 0, r.output
+    tail = r.output.split("(in full, pasteable) = ", 1)[1]
+    pasted = " ".join(tail.split("\n")[:4])
+    assert pasted.startswith("0.5*(1 + tanh(sqrt(2/pi)*(x")
+    assert "√" not in pasted.split("constant:")[0]

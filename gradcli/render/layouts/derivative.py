@@ -56,8 +56,10 @@ def document(r: DerivativeResult) -> list[Block]:
         for u in r.inner:
             out.append(Formula(f"where {u.name}", u.expression, u.pretty, u.latex,
                                latex_label=rf"\text{{where }} {u.name}"))
-        out.append(_formula(f"{dlabel} (in full, pasteable)", r.derivative,
-                            latex_label=dlatex))
+        # pasteable means the expression language, on a terminal too (not √(2/π)·tanh²(u))
+        out.append(Formula(f"{dlabel} (in full, pasteable)", r.derivative.expression,
+                           r.derivative.expression, r.derivative.latex, latex_label=dlatex,
+                           note=r.derivative.note))
     elif r.derivative is not None:
         out.append(_formula(dlabel, r.derivative, latex_label=dlatex))
     for f in r.forms:
