@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from gradcli.errors import InputError
 from gradcli.expr.ast import Binary, Call, Name, Num, Transpose, Unary
 from gradcli.expr.notation import latex, pretty
 from gradcli.expr.parse import parse
@@ -35,17 +36,28 @@ def _extend(children):
 trees = st.recursive(leaves, _extend, max_leaves=10)
 
 
+def _parse_within_budget(text: str):
+    """The parsed tree; a tree over the parser's constant budgets (`(pi/0)**1` is an infinite
+    constant, nested powers pass 1e100) is refused by design and skipped; any other refusal fails."""
+    try:
+        return parse(text)
+    except InputError as exc:
+        if "out of range" not in exc.message and "too large" not in exc.message:
+            raise
+        assume(False)
+
+
 @given(trees)
 @settings(max_examples=300, deadline=None)
 def test_printed_expressions_parse_back_to_the_same_tree(tree):
-    assert parse(unparse(tree)) == tree
+    assert _parse_within_budget(unparse(tree)) == tree
 
 
 @given(trees)
 @settings(max_examples=100, deadline=None)
 def test_transposes_and_matmul_round_trip(tree):
     matrix = Binary("@", Binary("*", Name("d"), tree), Transpose(Name("x")))
-    assert parse(unparse(matrix)) == matrix
+    assert _parse_within_budget(unparse(matrix)) == matrix
 
 
 @given(trees)
