@@ -378,6 +378,6 @@ def test_latex_table_row_starting_with_a_bracket_is_not_read_as_the_previous_row
     # "Illegal unit of measure" (a summary of problems named "[red]x" and "[b] second").
     doc = write(latex, [Table(("problem", "verdict"), (("[red]x", "PASS"), ("[b] second", "PASS")))])
     lines = doc.splitlines()
-    after_break = [b for a, b in zip(lines, lines[1:]) if a.endswith("\\\\")]
+    after_break = [b for a, b in zip(lines, lines[1:], strict=False) if a.endswith("\\\\")]
     assert "{}[b] second & PASS \\\\" in lines
     assert not any(line.lstrip().startswith("[") for line in after_break)
