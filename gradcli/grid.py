@@ -39,6 +39,9 @@ def read(spec: str, *, what: str = "grid", stdin: TextIO | None = None) -> Grid:
         return parse(_read_stdin(what, stdin or sys.stdin), what=what, file="<stdin>")
     path = Path(spec)
     if _looks_like_path(spec) and not _is_grid_text(spec):
+        if not _is_file(path) and re.search(r"[;\n]", spec):
+            # rows, not a path: "g11/4 g11/4; ..." is a grid with a bad value, not a missing file
+            return parse(spec, what=what)
         if not _is_file(path):
             raise InputError(f"{what}: no such file: {spec}",
                              hint="give a path to a text/CSV file, '-' for stdin, "

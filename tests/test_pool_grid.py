@@ -58,6 +58,15 @@ def test_stdin_grid_that_is_not_utf8_is_refused_as_such_with_its_place():
     assert grid.read("-", stdin=bom) == ((1.0, 2.0), (3.0, 4.0))
 
 
+def test_inline_grid_with_a_slash_in_a_bad_value_is_not_taken_for_a_missing_file():
+    # A symbolic claim copied from the output ("g11/4 ...; ...") read "no such file".
+    with pytest.raises(InputError) as info:
+        grid.read("g11/4 g11/4; g11/4 g11/4", what="--claim")
+    assert str(info.value).startswith("--claim: row 1, column 1: 'g11/4' is not a number")
+    with pytest.raises(InputError, match="no such file"):
+        grid.read("grids/missing.csv")
+
+
 def test_long_inline_grid_is_not_mistaken_for_a_file_name():
     row = " ".join(["1"] * 3000)
     assert grid.read(row) == (tuple([1.0] * 3000),)
