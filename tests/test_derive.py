@@ -240,3 +240,14 @@ def test_rich_pasteable_full_form_is_the_expression_language(cli):
     pasted = " ".join(tail.split("\n")[:4])
     assert pasted.startswith("0.5*(1 + tanh(sqrt(2/pi)*(x")
     assert "√" not in pasted.split("constant:")[0]
+
+
+def test_relu6_derivative_cancels_the_constant_it_multiplies_and_divides_by():
+    # relu6' read "3*step(u + 1)*step(1 - u)/3"
+    r = derive("relu6")
+    assert r.compact.expression == "step(u + 1)*step(1 - u)"
+    from gradcli.expr.parse import parse
+    from gradcli.expr.tidy import tidy
+    from gradcli.expr.unparse import unparse
+    assert unparse(tidy(parse("3*a*b/3", variables={"a", "b"}))) == "a*b"
+    assert unparse(tidy(parse("2*a*b/4", variables={"a", "b"}))) == "2*a*b/4"

@@ -161,7 +161,19 @@ def div(a: Node, b: Node) -> Node:
     if isinstance(a, Binary) and a.op == "/" and isinstance(a.right, Num) and isinstance(b, Num) \
             and (d := fold("*", a.right, b)) is not None:  # f/3/2 -> f/6
         return div(a.left, d)
+    if isinstance(b, Num) and (rest := _without_leading(a, b)) is not None:  # 3*f*g/3 -> f*g
+        return rest
     return Binary("/", a, b)
+
+
+def _without_leading(node: Node, c: Num) -> Node | None:
+    """The product `node` without its leading number when that number is exactly `c`, else None."""
+    if not (isinstance(node, Binary) and node.op == "*"):
+        return None
+    if isinstance(node.left, Num):
+        return node.right if _decimal(node.left) == _decimal(c) else None
+    left = _without_leading(node.left, c)
+    return None if left is None else mul(left, node.right)
 
 
 def power(a: Node, b: Node) -> Node:
