@@ -251,3 +251,24 @@ def test_relu6_derivative_cancels_the_constant_it_multiplies_and_divides_by():
     from gradcli.expr.unparse import unparse
     assert unparse(tidy(parse("3*a*b/3", variables={"a", "b"}))) == "a*b"
     assert unparse(tidy(parse("2*a*b/4", variables={"a", "b"}))) == "2*a*b/4"
+
+
+@pytest.mark.parametrize(("claim", "where"), [
+    ("sigmoid(x)*(1 - sigmoid(x))*(1 + step(x - 12))", "x = 12.012"),  # past the landmarks
+    ("sigmoid(x)*(1 - sigmoid(x)) + step(x - 3)*step(3.1 - x)", "x = 3.003"),  # a narrow window
+])
+def test_a_claim_that_differs_only_past_a_switch_of_its_step_is_wrong(cli, claim, where):
+    r = cli("derive", "sigmoid", "--no-steps", "--claim", claim, "--format", "json")
+    assert r.exit_code == 1, r.output
+    verdict = json.loads(r.stdout)["claim"]
+    assert verdict["verdict"] == "wrong"
+    assert verdict["counterexample"]["where"] == where
+    assert verdict["hint"] == ""  # agreeing at every sample point is no constant factor
+
+
+def test_a_claim_within_tolerance_but_not_identical_is_not_called_proved(cli):
+    r = cli("derive", "exp", "--no-steps", "--claim", "exp(x)*(1 + 1e-9)", "--format", "plain")
+    assert r.exit_code == 0, r.output
+    assert "SymPy could not simplify the difference to 0; not identical: at x = 0 the claim " \
+           "differs by 1.0e-09 (30-digit evaluation), within the tolerance" in r.stdout
+    assert "proves" not in r.stdout

@@ -26,6 +26,9 @@ PROOF_SECONDS = 1.0
 RULES_RTOL, RULES_ATOL = 1e-10, 1e-12
 CLAIM_RTOL, CLAIM_ATOL = 1e-7, 1e-9
 MIN_POINTS = 4
+PROBE_FAR = (-40.0, -20.0, 20.0, 40.0)  # beyond the landmarks' ±10
+PROBE_GAP = 1e-3  # relative distance of a probe from a switch (as points.KINK_GAP)
+NOT_IDENTICAL_RTOL = 1e-12  # far above 30-digit noise, far below the claim tolerance
 REFEREE_DIGITS = 30
 MAX_REFEREED = 8
 EXPANDED = "sympy.diff, catalog functions expanded"
@@ -163,20 +166,64 @@ class Route:
 
     def judge(self, claim: Node, text: str) -> Verdict:
         claimed_expr = build(claim, dict(self.symbols))
-        claimed = floats.values(claimed_expr, self._at_points)
+        points, at, reference = self._claim_points(claimed_expr)
+        claimed = floats.values(claimed_expr, at)
         target = f"d/d{self.variable}"
-        for i, (want, got) in enumerate(zip(self._reference_values, claimed, strict=True)):
+        for i, (want, got) in enumerate(zip(reference, claimed, strict=True)):
             wrong = got is None or abs(got - want) > CLAIM_ATOL + CLAIM_RTOL * abs(want)
             if wrong:
-                inputs = {self.variable: self.points[i], **self.held}
+                inputs = {self.variable: points[i], **self.held}
                 return Verdict(target, text, False,
                                Counterexample(inputs, got if got is not None else "undefined",
-                                              want, where=self.labels()[i]),
-                               hint=self._hint(claimed),
-                               method=f"compared at {len(self.points)} points in float64")
-        method = (f"equal at {len(self.points)} points (float64, rtol {CLAIM_RTOL:g}); "
+                                              want, where=f"{self.variable} = {_fmt(points[i])}"),
+                               hint=self._hint(floats.values(claimed_expr, self._at_points)),
+                               method=f"compared at {len(points)} points in float64")
+        method = (f"equal at {len(points)} points (float64, rtol {CLAIM_RTOL:g}); "
                   + self._prove(claimed_expr))
         return Verdict(target, text, True, method=method)
+
+    def _claim_points(self, claimed: sp.Expr) -> tuple[list[float], list[dict], list[float]]:
+        """The sample points plus probes a claim could hide behind: just past every switch of
+        a step, sign, abs, max or min (in the claim or the derivative) and far beyond the
+        landmarks. `sigmoid(x)*(1 - sigmoid(x))*(1 + step(x - 12))` agrees with σ′ at every
+        sample point and differs for every x > 12; it is wrong, not correct."""
+        probes = set(PROBE_FAR) | {p for r in self._switches(claimed, self.reference)
+                                   for p in (r - PROBE_GAP * max(1.0, abs(r)),
+                                             r + PROBE_GAP * max(1.0, abs(r)))}
+        probes -= set(self.points)
+        at = [self._at(p) for p in probes]
+        f, ref = floats.values(self.target, at), floats.values(self.reference, at)
+        extra = [(p, a, r) for p, a, fv, r in zip(probes, at, f, ref, strict=True)
+                 if fv is not None and r is not None]
+        merged = sorted([*zip(self.points, self._at_points, self._reference_values), *extra],
+                        key=lambda t: (abs(t[0]), t[0]))  # the smallest counterexample first
+        return [m[0] for m in merged], [m[1] for m in merged], [m[2] for m in merged]
+
+    def _switches(self, *exprs: sp.Expr) -> set[float]:
+        """Where a piecewise factor switches: the root of each step, sign or abs argument (and
+        of max/min's difference) that is linear in the variable once the other variables take
+        their held values; the first 20 such arguments."""
+        arguments = []
+        for expr in exprs:
+            for atom in expr.atoms(sp.Heaviside, sp.sign, sp.Abs, sp.Max, sp.Min):
+                if isinstance(atom, sp.Max | sp.Min):
+                    if len(atom.args) == 2:
+                        arguments.append(atom.args[0] - atom.args[1])
+                else:
+                    arguments.append(atom.args[0])
+        held = {self.symbols[n]: v for n, v in self.held.items()}
+        roots = set()
+        for arg in arguments[:20]:
+            arg = arg.subs(held) if held else arg
+            poly = arg.as_poly(self.x) if arg.has(self.x) else None
+            if poly is None or poly.degree() != 1:
+                continue
+            a, b = poly.all_coeffs()
+            if a.is_number and b.is_number and a != 0:
+                root = float(-b / a)
+                if math.isfinite(root):
+                    roots.add(root)
+        return roots
 
     def _prove(self, claimed: sp.Expr) -> str:
         difference = claimed - self.reference
@@ -186,8 +233,26 @@ class Route:
             with time_limit(PROOF_SECONDS):
                 zero = sp.simplify(difference) == 0
         except OverBudget:
-            return f"no symbolic proof within {PROOF_SECONDS:g} s"
-        return "SymPy proves the difference is 0" if zero else "SymPy could not simplify the difference to 0"
+            return f"no symbolic proof within {PROOF_SECONDS:g} s" + self._not_identical(difference)
+        if zero:
+            return "SymPy proves the difference is 0"
+        return "SymPy could not simplify the difference to 0" + self._not_identical(difference)
+
+    def _not_identical(self, difference: sp.Expr) -> str:
+        """Within the claim tolerance yet not the same function: `exp(x)*(1 + 1e-9)`, or a
+        constant rounded to ten digits. The verdict stands (the tolerance is the contract),
+        but it must not read as proved: the 30-digit difference is named."""
+        for p, at, want in list(zip(self.points, self._at_points, self._reference_values,
+                                    strict=True))[:MAX_REFEREED]:
+            try:
+                gap = abs(float(difference.evalf(REFEREE_DIGITS, subs=at)))
+            except (TypeError, ValueError):
+                continue
+            if gap > NOT_IDENTICAL_RTOL * max(1.0, abs(want)):
+                return (f"; not identical: at {self.variable} = {_fmt(p)} the claim differs by "
+                        f"{gap:.1e} ({REFEREE_DIGITS}-digit evaluation), within the tolerance "
+                        "(a rounded constant?)")
+        return ""
 
     def _hint(self, claimed: list[float | None]) -> str:
         pairs = [(g, w) for g, w in zip(claimed, self._reference_values, strict=True)
@@ -195,7 +260,10 @@ class Route:
         if len(pairs) >= 2:
             ratios = [g / w for g, w in pairs]
             k = ratios[0]
-            if all(math.isclose(r, k, rel_tol=1e-7) for r in ratios):
+            # k = 1: the claim agrees wherever sampled and differs only at a probe (a step
+            # hidden past the sample points), which no constant factor explains.
+            if all(math.isclose(r, k, rel_tol=1e-7) for r in ratios) and \
+                    not math.isclose(k, 1, rel_tol=1e-7):
                 if math.isclose(k, -1, rel_tol=1e-9):
                     return "the sign is flipped"
                 return f"off by a constant factor: the claim is {k:.6g} × the derivative"
