@@ -108,3 +108,11 @@ def test_layer_norm_naive_input_gradient_is_named_as_holding_the_row_statistics_
                       f"(H - T) * g / {sigma}")
     assert_wrong_with_counterexample(wrong)
     assert wrong.hint.startswith("layer_norm differentiated as if its row mean and σ were constants")
+
+
+def test_the_huber_step_names_both_branches(cli):
+    r = cli("check", "problems/net_huber.yaml", "--format", "plain")
+    assert r.exit_code == 0, r.output
+    assert ("Huber loss: ∂P = (P − T)/count where |P − T| ≤ δ (quadratic branch), "
+            "δ·sign(P − T)/count beyond (linear branch): together δ·hardtanh((P − T)/δ)/count"
+            in r.stdout)

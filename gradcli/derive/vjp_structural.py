@@ -277,7 +277,9 @@ RULES = {
     "l1": _loss_rule("mean absolute error", "∂P = sign(P − T)/count",
                      lambda n, p, t, c: A.call("sign", A.sub(p, t)),
                      lambda n, p, t, c: A.neg(A.call("sign", A.sub(p, t))), "∂T = −sign(P − T)/count"),
-    "huber": _loss_rule("Huber loss", "∂P = δ·hardtanh((P − T)/δ)/count", _huber_grad,
+    "huber": _loss_rule("Huber loss", "∂P = (P − T)/count where |P − T| ≤ δ (quadratic "
+                        "branch), δ·sign(P − T)/count beyond (linear branch): together "
+                        "δ·hardtanh((P − T)/δ)/count", _huber_grad,
                         lambda n, p, t, c: A.neg(_huber_grad(n, p, t, c)), "∂T = −∂P"),
     "bce": _loss_rule("binary cross-entropy", "∂P = (P − T) ⊘ (P ⊙ (1 − P))/count",
                       lambda n, p, t, c: A.div(A.sub(p, t), A.mul(p, A.sub(A.ONE, p))),
