@@ -190,12 +190,13 @@ class Route:
         probes = set(PROBE_FAR) | {p for r in self._switches(claimed, self.reference)
                                    for p in (r - PROBE_GAP * max(1.0, abs(r)),
                                              r + PROBE_GAP * max(1.0, abs(r)))}
-        probes -= set(self.points)
+        probes = sorted(probes - set(self.points))
         at = [self._at(p) for p in probes]
         f, ref = floats.values(self.target, at), floats.values(self.reference, at)
         extra = [(p, a, r) for p, a, fv, r in zip(probes, at, f, ref, strict=True)
                  if fv is not None and r is not None]
-        merged = sorted([*zip(self.points, self._at_points, self._reference_values), *extra],
+        merged = sorted([*zip(self.points, self._at_points, self._reference_values, strict=True),
+                         *extra],
                         key=lambda t: (abs(t[0]), t[0]))  # the smallest counterexample first
         return [m[0] for m in merged], [m[1] for m in merged], [m[2] for m in merged]
 

@@ -68,9 +68,9 @@ def check_against_torch(target: Node, derivative: Node, variable: str,
     outside = torch.isnan(value)
     if bool(outside.any()) and not bool(outside.all()):
         keep = ~outside
-        skipped = [n for n, out in zip(names, outside.tolist()) if out]
+        skipped = [n for n, out in zip(names, outside.tolist(), strict=True) if out]
         expected, got = expected[keep], got[keep]
-        names = tuple(n for n, out in zip(names, outside.tolist()) if not out)
+        names = tuple(n for n, out in zip(names, outside.tolist(), strict=True) if not out)
         notes = (f"not compared where torch finds the function undefined (nan): "
                  f"{', '.join(skipped[:4])}" + (f" and {len(skipped) - 4} more"
                                                 if len(skipped) > 4 else ""),)
