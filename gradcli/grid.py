@@ -25,6 +25,9 @@ Grid = tuple[tuple[float, ...], ...]
 # 25 s and 1 GB); a grid is read for its printed formulas, not for bulk numerics.
 MAX_CELLS = 65_536
 MAX_BYTES = 8 * 1024 * 1024  # a 65,536-cell grid of long floats fits easily
+# As for numbers in expressions: far beyond any gradient, and a window's sum of up to 65,536
+# such values stays finite (1e308 cells overflowed to inf in the formula and failed the check).
+MAX_MAGNITUDE = 1e100
 
 _UNSIGNED = r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"  # ASCII: not the fullwidth １
 _NUMBER = re.compile(rf"[+-]?{_UNSIGNED}")
@@ -169,8 +172,9 @@ def _value(token: str, place: str, where: dict) -> float:
         hint = ("NaN and infinity are not allowed" if token.lower().lstrip("+-") in
                 ("nan", "inf", "infinity") else "write decimal numbers or fractions such as 1/4")
         raise InputError(f"{place}: {token!r} is not a number", hint=hint, **where)
-    if not math.isfinite(value):
-        raise InputError(f"{place}: {token!r} is too large (not a finite float64)", **where)
+    if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
+        raise InputError(f"{place}: {token!r} is too large (at most 1e100 in absolute value)",
+                         **where)
     return value
 
 
@@ -207,6 +211,9 @@ def _yaml_number(v: object, place: str, file: str | None) -> float:
     value = float(v)
     if not math.isfinite(value):
         raise InputError(f"{place}: {v!r} is not finite", hint="NaN and infinity are not allowed",
+                         file=file)
+    if abs(value) > MAX_MAGNITUDE:
+        raise InputError(f"{place}: {v!r} is too large (at most 1e100 in absolute value)",
                          file=file)
     return value
 

@@ -164,12 +164,16 @@ def test_a_wrong_derivative_still_fails_beside_an_undefined_point(cli):
 
 
 @pytest.mark.parametrize("fmt", ["plain", "json", "latex", "markdown", "rich"])
-def test_pool_forward_that_overflows_float64_prints_inf_not_an_internal_error(cli, fmt):
-    # Found by the acceptance test: four 1e308 cells average to inf (the sum overflows, as in
-    # torch); printing inf crashed the number formatter (exit 3, OverflowError).
-    r = cli("pool", "--input", "1e308 1e308; 1e308 1e308", "--format", fmt)
-    assert r.exit_code == 0, r.output
-    assert "inf" in r.stdout and "internal error" not in r.output
+def test_pool_values_near_the_float64_limit_are_refused_before_they_overflow(cli, fmt):
+    # Found by the acceptance test: four 1e308 cells average to inf (exit 3 in the number
+    # formatter), and a 1e308 upstream overflowed the formula's sum (a false FAIL). Grid
+    # values are bounded as numbers in expressions are: |v| <= 1e100.
+    for option in ("--input", "--upstream"):
+        args = ["--input", "1 2; 3 4", "--kernel", "1"] if option == "--upstream" else []
+        r = cli("pool", *args, option, "1e308 1e308; 1e308 1e308", "--format", fmt)
+        assert r.exit_code == 2, r.output
+        assert "'1e308' is too large (at most 1e100 in absolute value)" in r.output
+        assert "internal error" not in r.output
 
 
 @pytest.mark.parametrize("problem, kind", [("q4.yaml", "vanishing"), ("q6.yaml", "pooling"),
