@@ -191,3 +191,19 @@ def test_problem_file_path_with_a_relative_solution_key(cli, tmp_path):
     doc = json.loads(r.stdout)
     assert doc["solution"] == str(tmp_path / "mine.py")  # relative to the problem file
     assert doc["reference_solution"].startswith("import torch\n")
+
+
+def test_a_solution_given_as_a_pipe_is_refused_as_not_a_regular_file(cli):
+    # The child process reopens the solution by path: a pipe the parent read would be empty.
+    import os
+
+    read, write = os.pipe()
+    os.write(write, b"def reverse_rows(X):\n    return X\n")
+    os.close(write)
+    try:
+        r = cli("exercise", "q2", "--solution", f"/dev/fd/{read}")
+    finally:
+        os.close(read)
+    assert r.exit_code == 2, r.output
+    assert f"solution file is not a regular file (a pipe or device cannot be read twice): " \
+           f"/dev/fd/{read}" in r.output

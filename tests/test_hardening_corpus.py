@@ -225,7 +225,7 @@ CASES = [
     Case("exercise-missing-solution", ("exercise", "q1", "--solution", "missing.py"),
          "solution file not found: missing.py"),
     Case("exercise-solution-is-a-directory", ("exercise", "q1", "--solution", "dir.py"),
-         "solution file not found", files={"dir.py/x": b""}),
+         "solution file is a directory: dir.py", files={"dir.py/x": b""}),
     Case("exercise-non-utf8-solution", ("exercise", "q1", "--solution", "s.py"),
          "syntax error in the solution", r"s\.py:2:", files={"s.py": b"def f(X):\n    return X\xff\n"}),
     Case("exercise-wrong-kind", ("exercise", "q3", "--solution", "s.py"),

@@ -73,7 +73,12 @@ def read(path: str | Path, function: str) -> Solution:
     raises InputError with the line and column."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"solution file not found: {path}", hint="give the path to a .py file")
+        # The child process opens the file again by its path, so a pipe (<(cat x.py)) that the
+        # parent has read is empty for it: only a regular file can be checked and then run.
+        what = ("is a directory" if path.is_dir() else
+                "is not a regular file (a pipe or device cannot be read twice)" if path.exists()
+                else "not found")
+        raise InputError(f"solution file {what}: {path}", hint="give the path to a .py file")
     if path.stat().st_size > MAX_SOLUTION_BYTES:
         raise InputError("solution file is larger than 1 MB", file=str(path))
     data = path.read_bytes()
