@@ -215,6 +215,11 @@ def lookup(name: str) -> Entry | None:
     return ENTRIES.get(name)
 
 
+def activation_names() -> list[str]:
+    """Names usable as activations: elementwise and defined for every real input."""
+    return [e.name for e in ELEMENTWISE if e.domain == "real"]
+
+
 def is_elementwise(name: str) -> bool:
     entry = ENTRIES.get(name)
     return entry is not None and entry.group == "elementwise"

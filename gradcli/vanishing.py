@@ -150,22 +150,17 @@ class VanishingResult(Outcome):
 # -- validation ------------------------------------------------------------------------
 
 
-def _elementwise_names() -> list[str]:
-    """Names usable as activations: elementwise and defined for every real input."""
-    return [e.name for e in catalog.ELEMENTWISE if e.domain == "real"]
-
-
 def resolve_activation(name: str) -> catalog.Entry:
     """A catalog entry usable as an activation, or an InputError with a did-you-mean."""
     entry = catalog.lookup(name)
     if entry is None:
-        match = difflib.get_close_matches(name, _elementwise_names(), n=1, cutoff=0.6)
+        match = difflib.get_close_matches(name, catalog.activation_names(), n=1, cutoff=0.6)
         raise InputError(f"unknown activation {name!r}",
                          hint=f"did you mean {match[0]!r}?" if match else
                          "gradcli list shows the elementwise functions")
     if entry.group != "elementwise":
         raise InputError(f"{name!r} is not an elementwise function, so it cannot be an activation",
-                         hint="choose from: " + ", ".join(_elementwise_names()))
+                         hint="choose from: " + ", ".join(catalog.activation_names()))
     if entry.domain != "real":
         raise InputError(f"{name!r} is defined only for {entry.domain} inputs; a layer's "
                          "pre-activations take both signs", hint="try sigmoid, tanh or relu")

@@ -297,3 +297,16 @@ def test_a_bad_activation_in_a_file_is_reported_at_its_line_and_column(tmp_path)
         api_solve(load_problem(str(path)))
     assert (caught.value.line, caught.value.column) == (3, 21)
     assert caught.value.message.startswith("'log' is defined only for positive inputs")
+
+
+def test_a_misspelt_activation_in_a_file_is_offered_only_usable_activations(tmp_path):
+    from gradcli.errors import InputError
+    from gradcli.problems.load import load_problem
+
+    path = tmp_path / "v.yaml"
+    path.write_text("format: 1\nkind: vanishing\nactivations: [sigmoidd]\n")
+    with pytest.raises(InputError) as err:
+        load_problem(str(path))
+    message = str(err.value)
+    assert "'sigmoidd' is not one of exp, abs, sin" in message  # log and sqrt are not offered
+    assert " log," not in message and "sqrt" not in message

@@ -133,13 +133,17 @@ class Reader:
                               "names are letters, digits and _, starting with a letter")
         return self.wrong(node, key, what)
 
-    def choice(self, node: Node, key: str, choices: Collection[str]) -> Any:
+    def choice(self, node: Node, key: str, choices: Collection[str],
+               shown: Collection[str] | None = None) -> Any:
+        """One of `choices`; a complaint lists `shown` (the choices that will also pass the
+        later checks: an activation must take both signs, so log is read here but not offered)."""
         if isinstance(node, Scalar) and node.text in choices and not self.is_null(node):
             return node.text
+        offered = ", ".join(shown if shown is not None else choices)
         if isinstance(node, Scalar) and not self.is_null(node):
-            return self.error(node, f"{node.text[:40]!r} is not one of {', '.join(choices)}",
-                              key, suggest(node.text, choices))
-        return self.wrong(node, key, f"one of {', '.join(choices)}")
+            return self.error(node, f"{node.text[:40]!r} is not one of {offered}",
+                              key, suggest(node.text, shown if shown is not None else choices))
+        return self.wrong(node, key, f"one of {offered}")
 
     # -- collections ---------------------------------------------------------------------
     def mapping(self, node: Node, key: str) -> Any:

@@ -88,8 +88,12 @@ def _vanishing(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
     if node is not None:
         items = r.items(node, "activations")
         if items is not INVALID:
+            # Every elementwise name is read (log is then refused for its domain, at its
+            # place); the complaint offers only those that can be activations.
             choices = [n for n in catalog.ENTRIES if catalog.is_elementwise(n)]
-            out["activations"] = tuple(r.choice(x, "activations", choices) for x in items) \
+            shown = catalog.activation_names()
+            out["activations"] = tuple(r.choice(x, "activations", choices, shown)
+                                       for x in items) \
                 if items else r.error(node, "expected at least one activation", "activations")
     limits = {"depth": fmt.MAX_DEPTH, "width": fmt.MAX_WIDTH, "batch": fmt.MAX_BATCH}
     for key, high in limits.items():
