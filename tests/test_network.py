@@ -202,7 +202,10 @@ def test_finite_differences_referee_a_disagreement():
     right = [a[0]["W"] for a in autos]
     wrong = [r.clone() for r in right]
     wrong[1][2, 0] += 1e-3
-    check, truth = V.check(graph, V.Routes("W", wrong, right), pts, "∂L/∂W")
+    tally = V.RouteCheck(graph, "W", "∂L/∂W")
+    for p, auto, closed in zip(pts, right, wrong, strict=True):
+        tally.add(p, auto, closed)
+    check, truth = tally.result()
     assert not check.passed and truth == "autograd"
     assert check.where == "(3, 1) at random point 2"
     assert any("finite differences at (3, 1)" in n and "agree with torch autograd" in n

@@ -249,20 +249,11 @@ def directional(graph: Graph, point: Point, name: str, direction: Tensor) -> flo
 FD_ENTRIES = 64  # up to this many entries each gets its own difference; beyond, directions
 
 
-def check_by_differences(graph: Graph, name: str, auto: list[Tensor], pts: list[Point],
-                         label: str, seed: int) -> Check:
-    """For a gradient known only in index notation: autograd against central differences,
-    entry by entry when small, else along random non-uniform directions."""
-    tally = DifferenceCheck(graph, name, label, seed)
-    for p, a in zip(pts, auto, strict=True):
-        tally.add(p, a)
-    return tally.result()
-
-
 @dataclass
 class DifferenceCheck:
-    """`check_by_differences` one point at a time: `add` each point's autograd gradient (it
-    can be freed afterwards), then `result`."""
+    """For a gradient known only in index notation: autograd against central differences,
+    entry by entry when small, else along random non-uniform directions. One point at a
+    time: `add` each point's autograd gradient (it can be freed afterwards), then `result`."""
 
     graph: Graph
     name: str
@@ -314,15 +305,6 @@ class DifferenceCheck:
 
 # -- checks -----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Routes:
-    """Both routes at every point for one gradient."""
-
-    name: str
-    closed: list[Tensor]
-    autograd: list[Tensor]
-
-
 def _top_entries(expected: Tensor, got: Tensor, count: int) -> list[tuple[int, ...]]:
     excess = (got - expected).abs() - (AUTOGRAD.atol + AUTOGRAD.rtol * expected.abs())
     flat = torch.topk(excess.reshape(-1), min(count, excess.numel())).indices
@@ -330,19 +312,13 @@ def _top_entries(expected: Tensor, got: Tensor, count: int) -> list[tuple[int, .
         if expected.dim() else [()]
 
 
-def check(graph: Graph, routes: Routes, pts: list[Point], label: str) -> tuple[Check, str]:
-    """The Check of one gradient, and which route is the truth ("autograd" or "closed")."""
-    tally = RouteCheck(graph, routes.name, label)
-    for p, a, c in zip(pts, routes.autograd, routes.closed, strict=True):
-        tally.add(p, a, c)
-    return tally.result()
-
-
 @dataclass
 class RouteCheck:
-    """`check` one point at a time: `add` each point's two routes (they can be freed
-    afterwards), then `result`. The worst entry is the first failing point's (refereed by
-    finite differences there, while its tensors are alive), else the largest error."""
+    """The closed form against torch autograd for one gradient, one point at a time: `add`
+    each point's two routes (they can be freed afterwards), then `result` gives the Check and
+    which route is the truth ("autograd" or "closed"). The worst entry is the first failing
+    point's (refereed by finite differences there, while its tensors are alive), else the
+    largest error."""
 
     graph: Graph
     name: str
