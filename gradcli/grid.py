@@ -15,7 +15,7 @@ import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from gradcli.errors import InputError
 
@@ -172,10 +172,20 @@ def _value(token: str, place: str, where: dict) -> float:
         hint = ("NaN and infinity are not allowed" if token.lower().lstrip("+-") in
                 ("nan", "inf", "infinity") else "write decimal numbers or fractions such as 1/4")
         raise InputError(f"{place}: {token!r} is not a number", hint=hint, **where)
-    if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
-        raise InputError(f"{place}: {token!r} is too large (at most 1e100 in absolute value)",
-                         **where)
+    if not math.isfinite(value):
+        _too_large(place, token, where)
+    return _bounded(value, place, token, where)
+
+
+def _bounded(value: float, place: str, shown: object, where: dict) -> float:
+    if abs(value) > MAX_MAGNITUDE:
+        _too_large(place, shown, where)
     return value
+
+
+def _too_large(place: str, shown: object, where: dict) -> NoReturn:
+    raise InputError(f"{place}: {shown!r} is too large (at most 1e100 in absolute value)",
+                     **where)
 
 
 def coerce(value: object, *, what: str = "grid", file: str | None = None) -> Grid:
@@ -212,10 +222,7 @@ def _yaml_number(v: object, place: str, file: str | None) -> float:
     if not math.isfinite(value):
         raise InputError(f"{place}: {v!r} is not finite", hint="NaN and infinity are not allowed",
                          file=file)
-    if abs(value) > MAX_MAGNITUDE:
-        raise InputError(f"{place}: {v!r} is too large (at most 1e100 in absolute value)",
-                         file=file)
-    return value
+    return _bounded(value, place, v, {"file": file})
 
 
 def shape(grid: Grid) -> tuple[int, int]:
@@ -229,7 +236,7 @@ def text(grid: Grid) -> str:
 
 def number(value: float) -> str:
     """Shortest text that reads back as the same float; integers without `.0`."""
-    if not math.isfinite(value):  # a sum of grid values near 1e308 overflows float64
+    if not math.isfinite(value):  # int() would raise; grid values are bounded, results may not be
         return repr(value)
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
