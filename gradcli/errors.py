@@ -8,6 +8,7 @@ checks that fail are data (exit 1), never exceptions.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 
 
@@ -62,3 +63,21 @@ def collect(errors: list[InputError]) -> InputError:
     """One error that carries all of them, the first as the headline."""
     first, *rest = errors
     return replace(first, more=(*first.more, *rest))
+
+
+def closest(word: str, choices: Collection[str]) -> str | None:
+    """The choice `word` is most likely a misspelling of, if one is close enough.
+
+    Every did-you-mean in gradcli comes from here, so they agree on what "close" means.
+    difflib is imported here, not at the top: only a misspelling pays for it.
+    """
+    import difflib
+
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def suggest(word: str, choices: Collection[str]) -> str | None:
+    """'did you mean …?' for a hint, or None when nothing is close."""
+    match = closest(word, choices)
+    return f"did you mean {match!r}?" if match else None

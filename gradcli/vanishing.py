@@ -20,7 +20,6 @@ optional `plot` extra) is written only when the problem asks for one.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gradcli import catalog
-from gradcli.errors import InputError
+from gradcli.errors import InputError, suggest
 from gradcli.results import Check, Outcome
 
 if TYPE_CHECKING:
@@ -154,9 +153,8 @@ def resolve_activation(name: str) -> catalog.Entry:
     """A catalog entry usable as an activation, or an InputError with a did-you-mean."""
     entry = catalog.lookup(name)
     if entry is None:
-        match = difflib.get_close_matches(name, catalog.activation_names(), n=1, cutoff=0.6)
         raise InputError(f"unknown activation {name!r}",
-                         hint=f"did you mean {match[0]!r}?" if match else
+                         hint=suggest(name, catalog.activation_names()) or
                          "gradcli list shows the elementwise functions")
     if entry.group != "elementwise":
         raise InputError(f"{name!r} is not an elementwise function, so it cannot be an activation",
@@ -170,9 +168,8 @@ def resolve_activation(name: str) -> catalog.Entry:
 def resolve_init(name: str) -> str:
     key = INITS.get(name.strip().lower())
     if key is None:
-        match = difflib.get_close_matches(name, list(INITS), n=1, cutoff=0.6)
         raise InputError(f"unknown init {name!r} (expected one of: {', '.join(INITS)})",
-                         hint=f"did you mean {match[0]!r}?" if match else None)
+                         hint=suggest(name, INITS))
     return key
 
 

@@ -12,13 +12,12 @@ non-uniform upstream, as when a layer sits inside a larger network.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 
 from gradcli import catalog
 from gradcli.derive.shapes import SCALAR, Shape, Shapes, declared, fmt, is_scalarlike
-from gradcli.errors import InputError
+from gradcli.errors import InputError, suggest
 from gradcli.expr.ast import Name, Node, Num, Str, Transpose, names, walk
 from gradcli.expr.parse import parse
 from gradcli.problems import schema
@@ -64,11 +63,6 @@ class Graph:
     def definitions(self) -> dict[Node, str]:
         """Forward right-hand sides -> their names, so derivatives can say y for sigmoid(z)."""
         return {line.node: line.name for line in self.forward if not isinstance(line.node, Name)}
-
-
-def _suggest(word: str, choices) -> str | None:
-    match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return f"did you mean {match[0]!r}?" if match else None
 
 
 def _check_name(problem: NetworkProblem, key: str, name: str, what: str) -> None:
@@ -147,7 +141,7 @@ def build(problem: NetworkProblem) -> Graph:
         if name not in graph.declared:
             raise problem.locate(f"claims.{name}", InputError(
                 f"claims: {name!r} is not a given or forward name",
-                hint=_suggest(name, graph.declared) or "a claim is keyed by the variable it differentiates by"))
+                hint=suggest(name, graph.declared) or "a claim is keyed by the variable it differentiates by"))
     return graph
 
 
@@ -224,5 +218,5 @@ def _wrt(problem: NetworkProblem, graph: Graph) -> tuple[str, ...]:
         if name not in graph.declared:
             raise problem.locate("wrt", InputError(
                 f"wrt: {name!r} names nothing (not a given or forward name)",
-                hint=_suggest(name, graph.declared)))
+                hint=suggest(name, graph.declared)))
     return tuple(dict.fromkeys(wrt))

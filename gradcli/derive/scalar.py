@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from gradcli import catalog
-from gradcli.errors import InputError
+from gradcli.errors import InputError, closest
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Transpose, Unary, walk
 from gradcli.expr.ast import names as names_in
 from gradcli.expr.notation import latex, pretty
@@ -127,14 +127,12 @@ def _refuse_misspelt_name(problem: DerivativeProblem, tree: Node) -> None:
     """`derive sigmod` is a typo for sigmoid, not the variable `sigmod` (whose derivative is 1)."""
     if not isinstance(tree, Name):
         return
-    import difflib
-
-    match = difflib.get_close_matches(tree.id, list(catalog.ENTRIES), n=1, cutoff=0.6)
+    match = closest(tree.id, catalog.ENTRIES)
     if match:
-        example = (f"; an expression names its variable, e.g. \"{match[0]}(x)\""
-                   if catalog.is_elementwise(match[0]) else "")
+        example = (f"; an expression names its variable, e.g. \"{match}(x)\""
+                   if catalog.is_elementwise(match) else "")
         raise problem.locate("function", InputError(
-            f"unknown function {tree.id!r} (did you mean {match[0]!r}?)",
+            f"unknown function {tree.id!r} (did you mean {match!r}?)",
             hint=f"gradcli list shows the catalog{example}"))
 
 

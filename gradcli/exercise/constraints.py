@@ -18,12 +18,11 @@ function calls no helper defined in the same file (code moved into a helper is n
 from __future__ import annotations
 
 import ast
-import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from gradcli.errors import InputError
+from gradcli.errors import InputError, suggest
 
 MAX_SOLUTION_BYTES = 1_000_000
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
@@ -108,8 +107,7 @@ def _definition(tree: ast.Module, function: str, path: Path) -> ast.AST:
                     if target.id == function:
                         found = node
     if found is None:
-        match = difflib.get_close_matches(function, defined, n=1, cutoff=0.6)
-        hint = f"did you mean {match[0]!r}?" if match else (
+        hint = suggest(function, defined) or (
             f"the file defines: {', '.join(defined)}" if defined else "the file defines no function")
         raise InputError(f"no function named {function!r} at the top level of the solution",
                          file=str(path), hint=hint)

@@ -12,7 +12,6 @@ literal size, and the size of constant powers.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import unicodedata
@@ -20,7 +19,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from gradcli import catalog
-from gradcli.errors import InputError
+from gradcli.errors import InputError, suggest
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Str, Transpose, Unary
 
 MAX_CHARS = 2000
@@ -325,7 +324,7 @@ class _Parser:
         if catalog.lookup(ident) and not declared:
             raise _error(f"{ident!r} is a function; call it, e.g. {ident}(x)", tok.start)
         if self.variables is not None and not declared and ident not in catalog.CONSTANTS:
-            raise _error(f"unknown name {ident!r}", tok.start, _suggest(ident, self.variables))
+            raise _error(f"unknown name {ident!r}", tok.start, suggest(ident, self.variables))
         return Name(ident, start=tok.start, end=tok.start + len(ident))
 
     def call(self, name: Token) -> Call:
@@ -333,7 +332,7 @@ class _Parser:
         entry = catalog.lookup(func)
         if entry is None:
             raise _error(f"unknown function {func!r}", name.start,
-                         _suggest(func, catalog.ENTRIES) or "gradcli list shows the catalog")
+                         suggest(func, catalog.ENTRIES) or "gradcli list shows the catalog")
         open_paren = self.advance()
         self.enter(open_paren.start)
         args: list[Node] = []
@@ -362,7 +361,7 @@ class _Parser:
         if key.text not in allowed:
             expected = ", ".join(allowed) if allowed else "none"
             raise _error(f"{func} has no option {key.text!r} (options: {expected})", key.start,
-                         _suggest(key.text, allowed))
+                         suggest(key.text, allowed))
         if self.tok.kind == "string":
             tok = self.advance()
             value = tok.text[1:-1]
@@ -386,11 +385,6 @@ class _Parser:
             want = str(fewest) if fewest == most else f"{fewest} to {most}"
             raise _error(f"{node.func} takes {want} argument{'s' if most > 1 else ''}, got {n}",
                          node.start, f"usage: {entry.call}")
-
-
-def _suggest(word: str, choices: Collection[str]) -> str | None:
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean {match[0]!r}?" if match else None
 
 
 def parse(text: str, *, variables: Collection[str] | None = None) -> Node:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gradcli.errors import InputError
+from gradcli.errors import InputError, suggest
 from gradcli.problems import schema as fmt
-from gradcli.problems._reader import INVALID, Reader, shapes, suggest
+from gradcli.problems._reader import INVALID, Reader, shapes
 from gradcli.problems.load import Mapping, Node, Scalar, Sequence
 
 

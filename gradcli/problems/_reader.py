@@ -8,7 +8,6 @@ YAML 1.2 core schema, applied only to plain scalars (`"3"` is text, `3` a number
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Collection
@@ -16,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from gradcli import catalog
-from gradcli.errors import InputError
+from gradcli.errors import InputError, suggest
 from gradcli.problems.load import Mapping, Node, Scalar, Sequence
 
 INVALID: Any = type("Invalid", (), {"__repr__": lambda self: "INVALID"})()
@@ -29,11 +28,6 @@ NONFINITE = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
 IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
-
-
-def suggest(word: str, choices: Collection[str]) -> str | None:
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean {match[0]!r}?" if match else None
 
 
 def describe(node: Node) -> str:

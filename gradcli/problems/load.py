@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, Union
 
-from gradcli.errors import InputError, collect
+from gradcli.errors import InputError, collect, suggest
 
 if TYPE_CHECKING:
     from gradcli.problems.model import Problem
@@ -366,15 +366,8 @@ def _expand_one(spec: str) -> list[str]:
     if shipped is None:
         keys = [p.key for p in bundled.problems()]
         raise InputError("no such file, directory or bundled problem", file=spec,
-                         hint=_suggest(spec, keys) or "gradcli list shows the bundled problems")
+                         hint=suggest(spec, keys) or "gradcli list shows the bundled problems")
     return [f"bundled:{shipped.file}"]
-
-
-def _suggest(word: str, choices: list[str]) -> str | None:
-    import difflib
-
-    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"did you mean {match[0]!r}?" if match else None
 
 
 def load_any(spec: str, stdin: TextIO | None = None) -> Problem:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gradcli import catalog
-from gradcli.errors import collect
+from gradcli.errors import collect, suggest
 from gradcli.problems import model
 from gradcli.problems import schema as fmt
 from gradcli.problems._network import network
@@ -28,7 +28,6 @@ from gradcli.problems._reader import (
     Reader,
     describe,
     shapes,
-    suggest,
 )
 from gradcli.problems.load import Mapping, Node, Scalar, Sequence
 
