@@ -1,6 +1,6 @@
 """Cold-start timings of gradcli commands beside the imports they cannot avoid.
 
-Run: .venv/bin/python bench/startup.py [--runs N]
+Run: .venv/bin/python bench/startup.py [--runs N] [--instructions]
 
 Each command runs in a fresh process (as a user or a TA's script runs it), N times; the
 median is reported with its ratio to the baseline and the target from the issues. Timing
@@ -66,9 +66,55 @@ def compile_package() -> None:
     compileall.compile_dir(str(Path(gradcli.__file__).parent), quiet=1)
 
 
+# What `derive gelu --no-check` cannot avoid, stage by stage, each a fresh process. The
+# issue's baseline is the first line; SymPy pays more the first time a sum is built (Add.flatten
+# imports sympy.tensor and sympy.combinatorics), and the command must parse its arguments with
+# Typer and cross-check against SymPy's diff. The last stage is the floor for any derive that
+# keeps SymPy's independent route: gradcli itself adds what is above it.
+GELU_DIFF = ("x = sympy.Symbol('x', real=True); "
+             "f = sympy.Float(0.5)*x*(1 + sympy.tanh(sympy.sqrt(2/sympy.pi)"
+             "*(x + sympy.Float(0.044715)*x**3))); sympy.diff(f, x)")
+FLOOR = [
+    ("import sympy", "import sympy"),
+    ("+ SymPy's first sum", "import sympy; sympy.Symbol('x') + 1"),
+    ("+ import typer", "import sympy, typer; sympy.Symbol('x') + 1"),
+    ("+ SymPy's diff of gelu", f"import sympy, typer; {GELU_DIFF}"),
+]
+
+
+def instructions(cmd: list[str]) -> int | None:
+    """Instructions one run executes (valgrind), which a busy machine does not change."""
+    import re
+    import shutil
+
+    if shutil.which("valgrind") is None:
+        return None
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    return int(found.group(1)) if found else None
+
+
+def floor(runs: int, count: bool) -> None:
+    """The stages of FLOOR, then the command, as ratios to `import sympy`."""
+    rows = [(name, [PY, "-c", code]) for name, code in FLOOR]
+    rows.append(("gradcli derive gelu --no-check", [GRADCLI, "derive", "gelu", "--no-check"]))
+    print("\nwhere `derive gelu --no-check` goes (ratio to import sympy; instructions: valgrind)")
+    base_time = base_count = None
+    for name, cmd in rows:
+        t = median_seconds(cmd, runs)
+        n = instructions(cmd) if count else None
+        base_time = base_time or t
+        base_count = base_count or n
+        counted = f"{n / 1e9:6.3f} G instr  {n / base_count:5.2f}×" if n and base_count else ""
+        print(f"  {name:32} {t * 1000:6.0f}ms  {t / base_time:5.2f}×   {counted}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count instructions with valgrind (~20 s per stage)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp())
     pairs = [
@@ -97,6 +143,7 @@ def main() -> None:
               f"≤{target:.1f}×   {'yes' if ok else 'NO'}")
     if q3.exists():
         failed |= not derivation_scaling(folder)
+    floor(args.runs, args.instructions)
     sys.exit(1 if failed else 0)
 
 
