@@ -322,6 +322,38 @@ def test_bias_claim_without_the_sum_over_rows_gets_a_broadcast_hint():
                              "summed over the broadcast axes: sum(..., dim=0) gives 1×m")
 
 
+def test_a_bias_that_was_not_broadcast_gets_no_sum_hint_for_a_too_big_claim():
+    v = solve(replace(Q3, wrt=("b",), claims={"b": f"{DELTA} @ x.T"})).claims[0]
+    assert not v.correct and v.counterexample.true == "∂L/∂b is n×1"
+    assert "broadcast" not in v.hint
+    assert v.hint == ("∂L/∂b has the shape of b, n×1; the claim is n×n; "
+                      "∂L/∂b = (y − t) ⊙ y ⊙ (1 − y)")
+
+
+def test_a_column_claim_for_a_matrix_gradient_is_wrong_and_says_it_was_repeated():
+    v = solve(replace(Q3, wrt=("W",), claims={"W": DELTA})).claims[0]
+    assert not v.correct and v.counterexample.where != "shape"  # judged by its values
+    assert v.hint.startswith("the claim is n×1, broadcast to n×n (every column the same) to "
+                             "compare it; ∂L/∂W has the shape of W: ∂L/∂W = ")
+
+
+SCALED = NetworkProblem(dims={"n": 3}, given={"x": ("n",), "c": (), "b": ()},
+                        forward=(("z", "c * x + b"),), loss=("L", "sum(z**2)"), wrt=("c", "b"))
+
+
+def test_a_vector_claim_for_a_scalar_parameter_is_wrong_with_a_sum_hint():
+    v = solve(replace(SCALED, claims={"c": "2 * z * x"})).claims[0]
+    assert not v.correct and v.counterexample.true == "∂L/∂c is scalar"
+    assert v.hint == ("∂L/∂c is a scalar, as c is; the claim is n×1: c was broadcast in the "
+                      "forward, so its gradient is the upstream summed over every entry; "
+                      "∂L/∂c = 2·sum(z ⊙ x)")
+
+
+def test_a_summed_claim_for_a_scalar_parameter_is_correct():
+    verdicts = solve(replace(SCALED, claims={"c": "2 * sum(z * x)", "b": "sum(2 * z)"})).claims
+    assert [v.correct for v in verdicts] == [True, True]
+
+
 def test_mean_loss_claim_missing_1_over_N_is_a_constant_factor():
     p = NetworkProblem(dims={"N": 4, "C": 3}, given={"Z": ("N", "C"), "Y": ("N", "C")},
                        forward=(("S", "Z * 1"),), loss=("L", "cross_entropy(S, Y)"),

@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass, field
 
 from gradcli import catalog
-from gradcli.derive.shapes import SCALAR, Shape, Shapes, declared, fmt, is_scalarlike
+from gradcli.derive.shapes import SCALAR, Shape, Shapes, declared, fmt, is_scalarlike, same
 from gradcli.errors import InputError, suggest
-from gradcli.expr.ast import Name, Node, Num, Str, Transpose, names, walk
+from gradcli.expr.ast import Binary, Name, Node, Num, Str, Transpose, names, walk
 from gradcli.expr.parse import parse
 from gradcli.problems import schema
 from gradcli.problems.model import NetworkProblem
@@ -63,6 +63,14 @@ class Graph:
     def definitions(self) -> dict[Node, str]:
         """Forward right-hand sides -> their names, so derivatives can say y for sigmoid(z)."""
         return {line.node: line.name for line in self.forward if not isinstance(line.node, Name)}
+
+    def broadcast(self, name: str) -> bool:
+        """Whether `name` is stretched by an elementwise operation somewhere (`W @ x + b` with b
+        a column and the sum a matrix): only then is its gradient a sum over axes."""
+        own = self.shape(name)
+        return any(isinstance(n, Binary) and n.op != "@" and Name(name) in (n.left, n.right)
+                   and not same(self.shapes(n), own)
+                   for line in self.lines for n in walk(line.node))
 
 
 def _check_name(problem: NetworkProblem, key: str, name: str, what: str) -> None:

@@ -74,7 +74,8 @@ class Judge:
         where = describe_index(w.index)
         example = Counterexample(inputs=self._inputs(self.points[k]), claimed=w.got, true=w.expected,
                                  where=f"{where} at {self.points[k].label}" if where else self.points[k].label)
-        return Verdict(name, str(text), False, example, self._hint(name, claimed),
+        return Verdict(name, str(text), False, example,
+                       self._hint(name, claimed) or self._stretched_hint(name, shape, want),
                        method=f"differs from ∂{self.graph.loss}/∂{name} (torch autograd) at "
                               f"{len(failing)} of {len(self.points)} sample points; worst relative "
                               f"error {w.rel_error:.3g} (tolerance: {CLAIM.name}, rtol {CLAIM.rtol:g})")
@@ -89,23 +90,42 @@ class Judge:
     def _shape_verdict(self, name: str, text: str, shape: Shape, want: Shape) -> Verdict | None:
         if same(shape, want) or is_scalarlike(shape):
             return None
-        if shape and all(s.same(w) or s.is_one for s, w in zip(shape, want, strict=True)):
+        if not is_scalarlike(want) and \
+                all(s.same(w) or s.is_one for s, w in zip(shape, want, strict=True)):
             return None  # broadcasts up to the variable's shape
         label = f"∂{self.graph.loss}/∂{name}"
         example = Counterexample(inputs={}, claimed=f"a {fmt(shape)} matrix",
                                  true=f"{label} is {fmt(want)}", where="shape")
-        if shape and shape[0].same(want[1]) and shape[1].same(want[0]):
+        if is_scalarlike(want):
+            summed = (f"{name} was broadcast in the forward, so its gradient is the upstream "
+                      f"summed over every entry; " if self.graph.broadcast(name) else "")
+            hint = (f"{label} is a scalar, as {name} is; the claim is {fmt(shape)}: {summed}"
+                    f"{label} = {self.pretty[name]}")
+        elif shape[0].same(want[1]) and shape[1].same(want[0]):
             hint = (f"transposed: the claim is {fmt(shape)} but {label} has the shape of {name}, "
                     f"{fmt(want)} (denominator layout); transpose it: {label} = {self.pretty[name]}")
-        elif shape and all(w.is_one or s.same(w) for s, w in zip(shape, want, strict=True)):
+        elif shape and self.graph.broadcast(name) and \
+                all(w.is_one or s.same(w) for s, w in zip(shape, want, strict=True)):
             axes = [i for i in (0, 1) if want[i].is_one and not shape[i].is_one]
             dims = " and ".join(f"dim={i}" for i in axes)
             hint = (f"{name} was broadcast in the forward, so its gradient is the upstream summed "
                     f"over the broadcast axes: sum(..., {dims}) gives {fmt(want)}; "
                     f"{label} = {self.pretty[name]}")
         else:
-            hint = f"{label} has the shape of {name}, {fmt(want)}; the claim is {fmt(shape)}"
+            hint = (f"{label} has the shape of {name}, {fmt(want)}; the claim is {fmt(shape)}; "
+                    f"{label} = {self.pretty[name]}")
         return Verdict(name, text, False, example, hint, method="shape")
+
+    def _stretched_hint(self, name: str, shape: Shape, want: Shape) -> str:
+        """A wrong claim smaller than the gradient was broadcast up to it before comparing:
+        an n×1 claim for an n×n ∂L/∂W repeats one column, which is seldom what was meant."""
+        if same(shape, want) or is_scalarlike(shape) or len(shape) != len(want):
+            return ""
+        repeated = ("every column" if shape[1].is_one and not want[1].is_one else
+                    "every row" if shape[0].is_one and not want[0].is_one else "")
+        label = f"∂{self.graph.loss}/∂{name}"
+        return (f"the claim is {fmt(shape)}, broadcast to {fmt(want)} ({repeated} the same) to "
+                f"compare it; {label} has the shape of {name}: {label} = {self.pretty[name]}")
 
     def _hint(self, name: str, claimed: list[Tensor]) -> str:
         truth = self.truth[name]
