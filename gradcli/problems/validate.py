@@ -172,6 +172,7 @@ def _solution(r: Reader, node: Node, base: Path | None) -> Any:
         return r.error(node, f"no such file: {path}", "solution")
     return str(path)
 
+
 BUILDERS: dict[str, Callable[[Reader, Mapping, Path | None], dict[str, Any]]] = {
     "derivative": _derivative, "network": network, "pooling": pooling,
     "vanishing": _vanishing, "implementation": _implementation,
