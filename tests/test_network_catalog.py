@@ -154,6 +154,27 @@ def test_conv1d_kernel_claim_has_the_kernel_shape_n_minus_output_plus_1():
     assert r.lines[0].shape == "(n-k+1)×1"
 
 
+def test_a_worked_out_length_matches_a_declared_dim_of_the_same_size():
+    # conv1d(relu(x), g) has length n-4+1 = 3, the declared k: the user never named n-3, so
+    # sizes decide (the claim was judged the wrong shape, and a target [m] with m = 6 refused).
+    p = net({"n": 6, "k": 3}, {"x": ("n",), "w": ("k",), "g": (4,)}, [],
+            "g.T @ conv1d(relu(x), w)", ["w", "x"], claims={"w": "conv1d(relu(x), g)"})
+    assert solve(p).passed
+    p = net({"n": 8, "k": 3, "m": 6}, {"x": ("n",), "w": ("k",), "t": ("m",)},
+            [("y", "conv1d(x, w)")], "0.5*sum((y - t)**2)", ["w"])
+    assert solve(p).passed
+
+
+def test_two_declared_dims_of_the_same_size_stay_different_axes_and_the_message_says_so():
+    from gradcli.errors import InputError
+
+    p = net({"n": 3, "m": 3}, {"x": ("n",), "t": ("m",)}, [], "0.5*sum((x - t)**2)", ["x"])
+    with pytest.raises(InputError) as caught:
+        solve(p)
+    assert caught.value.message.endswith(
+        "n and m are different dims (both 3 here; declare one name if they are the same axis)")
+
+
 def test_diag_is_its_own_transpose_so_two_paths_merge():
     p = net({"N": 3}, {"r": ("N",), "c": ("N",)}, [], "0.5 * r.T @ diag(c) @ r", ["r", "c"])
     g = grads(p)

@@ -1,8 +1,10 @@
 """Shapes of network expressions, worked out on dimension names, never on entries.
 
 A shape is `()` for a scalar or `(rows, cols)` of `Dim`s; the SPEC's 1-D `[n]` is the column
-`(n, 1)`. Dimensions are compared by name (`n` and `m` differ even when both are 3: the names
-are the user's statement of which axes match), a literal number by value. Only a literal 1
+`(n, 1)`. Two declared names are compared by name (`n` and `m` differ even when both are 3:
+the names are the user's statement of which axes match); a literal number, or a size gradcli
+worked out (a convolution's `n-k+1`), by value, since the user never named it and `n-3` may
+well be the `k` they declared. Only a literal 1
 broadcasts (numpy's rule on 2-D shapes), so the derivation knows symbolically which axes an
 upstream gradient must be summed over, and its cost is the same for n = 3 and n = 1024.
 """
@@ -31,10 +33,15 @@ class Dim:
     def is_one(self) -> bool:
         return self.symbol == "1"
 
+    @property
+    def is_declared(self) -> bool:
+        """A name from dims (`n`), not a literal (`3`) nor a worked-out size (`n-k+1`)."""
+        return self.symbol.isidentifier()
+
     def same(self, other: Dim) -> bool:
-        if self.symbol.isdigit() or other.symbol.isdigit():
-            return self.size == other.size
-        return self.symbol == other.symbol
+        if self.is_declared and other.is_declared:
+            return self.symbol == other.symbol
+        return self.size == other.size
 
 
 ONE = Dim("1", 1)
@@ -109,8 +116,16 @@ def broadcast(a: Shape, b: Shape, node: Node) -> Shape:
             out.append(x)
         else:
             raise _mismatch(node, f"cannot combine a {fmt(a)} and a {fmt(b)} value with "
-                                  f"{node.op!r}: {x} and {y} differ and neither is 1")
+                                  f"{node.op!r}: {_differ(x, y)}")
     return tuple(out)
+
+
+def _differ(x: Dim, y: Dim, *, broadcasts: bool = True) -> str:
+    """Why two axes do not match; equal sizes under different names are said to be so."""
+    if x.size == y.size:
+        return (f"{x} and {y} are different dims (both {x.size} here; declare one name if they "
+                f"are the same axis)")
+    return f"{x} and {y} differ and neither is 1" if broadcasts else f"{x} and {y} differ"
 
 
 _TERM = re.compile(r"([+-]?)([A-Za-z_][A-Za-z0-9_]*|\d+)")
@@ -199,8 +214,8 @@ class Shapes:
                 hint = f"did you mean {unparse(node.left)} @ {_transposed(node.right)}?"
             elif a[0].same(b[0]):
                 hint = f"did you mean {_transposed(node.left)} @ {unparse(node.right)}?"
-            raise _mismatch(node, f"{fmt(a)} @ {fmt(b)}: the inner dimensions {a[1]} and {b[0]} differ",
-                            hint)
+            raise _mismatch(node, f"{fmt(a)} @ {fmt(b)}: the inner dimensions "
+                                  f"{_differ(a[1], b[0], broadcasts=False)}", hint)
         return (a[0], b[1])
 
     def call(self, node: Call) -> Shape:
