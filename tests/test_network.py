@@ -354,6 +354,34 @@ def test_a_summed_claim_for_a_scalar_parameter_is_correct():
     assert [v.correct for v in verdicts] == [True, True]
 
 
+def test_a_claim_that_is_infinite_is_wrong_not_an_internal_error():
+    p = NetworkProblem(dims={"n": 3}, given={"x": ("n",)}, forward=(), loss=("L", "sum(x**2)"),
+                       wrt=("x",), claims={"x": "2 * x / (0 * x)"})
+    v = solve(p).claims[0]
+    assert not v.correct and v.counterexample.claimed == float("inf")
+
+
+def test_a_check_whose_values_are_all_nan_fails_instead_of_passing_vacuously():
+    p = NetworkProblem(dims={"n": 3}, given={"x": ("n",)}, forward=(("y", "(x - 10)**0.5"),),
+                       loss=("L", "sum(y)"), wrt=("x",), claims={"x": "12345 * x"})
+    r = solve(p)
+    assert not r.checks[0].passed
+    assert any("no entry is finite at any sample point" in n for n in r.checks[0].notes)
+    v = r.claims[0]
+    assert not v.correct and v.method.startswith("cannot be judged: ∂L/∂x is NaN or infinite")
+
+
+def test_entries_that_overflow_on_both_routes_are_counted_not_compared():
+    p = NetworkProblem(dims={"n": 3}, given={"x": ("n",)}, forward=(("y", "exp(1000*x)"),),
+                       loss=("L", "sum(y)"), wrt=("x",), claims={"x": "1000 * exp(1000*x)"})
+    r = solve(p)
+    check = r.checks[0]
+    assert check.passed
+    note = next(n for n in check.notes if "NaN or infinite on both routes" in n)
+    assert note.endswith("2 of 12 entries are NaN or infinite on both routes and were not compared")
+    assert r.claims[0].correct and "2 of 12 entries" in r.claims[0].method
+
+
 def test_mean_loss_claim_missing_1_over_N_is_a_constant_factor():
     p = NetworkProblem(dims={"N": 4, "C": 3}, given={"Z": ("N", "C"), "Y": ("N", "C")},
                        forward=(("S", "Z * 1"),), loss=("L", "cross_entropy(S, Y)"),

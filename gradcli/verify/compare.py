@@ -35,6 +35,24 @@ class Worst:
     got: float
     abs_error: float
     rel_error: float
+    entries: int = 0
+    unfinite: int = 0  # entries not finite on both sides (NaN = NaN agrees, but proves nothing)
+
+
+def vacuous(unfinite: int, entries: int) -> bool:
+    """Every entry NaN or infinite on both sides: they "agree", and that proves nothing."""
+    return entries > 0 and unfinite == entries
+
+
+def unfinite_note(unfinite: int, entries: int) -> str:
+    """What the non-finite entries of a comparison mean; "" when every entry was finite."""
+    if not unfinite:
+        return ""
+    if vacuous(unfinite, entries):
+        return ("no entry is finite at any sample point (NaN or infinite on both routes: the "
+                "function is undefined or overflows there), so nothing was compared")
+    return (f"{unfinite:,} of {entries:,} entries are NaN or infinite on both routes and were "
+            f"not compared")
 
 
 def errors(expected: torch.Tensor, got: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -67,10 +85,12 @@ def worst(expected: torch.Tensor, got: torch.Tensor, tol: Tolerance) -> tuple[Wo
         return Worst((), 0.0, 0.0, 0.0, 0.0), True
     flat_e, flat_g = expected_b.reshape(-1), got_b.reshape(-1)
     passed, best, best_at, max_abs, max_rel = True, -math.inf, 0, -math.inf, -math.inf
+    unfinite = 0
     for start in range(0, flat_e.numel(), CHUNK):
         e = flat_e[start:start + CHUNK].double()
         g = flat_g[start:start + CHUNK].double()
         abs_err, rel_err = errors(e, g)
+        unfinite += int((~torch.isfinite(e) & (abs_err == 0)).sum())
         bound = tol.atol + tol.rtol * torch.nan_to_num(e.abs(), nan=0.0, posinf=0.0)
         # Exact agreement (both NaN at a 0/0 point, the same infinity) is never the worst entry.
         excess = torch.where(abs_err == 0, torch.full_like(abs_err, -math.inf), abs_err - bound)
@@ -82,7 +102,8 @@ def worst(expected: torch.Tensor, got: torch.Tensor, tol: Tolerance) -> tuple[Wo
         max_abs = max(max_abs, float(abs_err.max()))
         max_rel = max(max_rel, float(rel_err.max()))
     index = _unravel(best_at, shape)
-    return Worst(index, float(flat_e[best_at]), float(flat_g[best_at]), max_abs, max_rel), passed
+    return Worst(index, float(flat_e[best_at]), float(flat_g[best_at]), max_abs, max_rel,
+                 flat_e.numel(), unfinite), passed
 
 
 def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -108,7 +129,10 @@ def compare(what: str, expected: torch.Tensor, got: torch.Tensor, *, reference: 
             notes: tuple[str, ...] = ()) -> Check:
     """A Check of `got` (our route) against `expected` (the reference route)."""
     w, passed = worst(expected, got, tol)
+    unfinite = unfinite_note(w.unfinite, w.entries)
+    passed = passed and not vacuous(w.unfinite, w.entries)
     return Check(what=what, passed=passed, max_abs_error=w.abs_error, max_rel_error=w.rel_error,
                  points=int(expected.numel()) if expected.dim() else 1, reference=reference,
                  where=describe_index(w.index, where_names), expected=w.expected, got=w.got,
-                 notes=(f"tolerance: {tol.name} (rtol {tol.rtol:g}, atol {tol.atol:g})", *notes))
+                 notes=(f"tolerance: {tol.name} (rtol {tol.rtol:g}, atol {tol.atol:g})", *notes,
+                        *([unfinite] if unfinite else [])))

@@ -27,7 +27,14 @@ from gradcli.expr.ast import Binary, Call, Name, Node, walk
 from gradcli.expr.parse import constant_value, parse
 from gradcli.expr.unparse import unparse
 from gradcli.results import Check
-from gradcli.verify.compare import AUTOGRAD, FINITE_DIFFERENCE, describe_index, worst
+from gradcli.verify.compare import (
+    AUTOGRAD,
+    FINITE_DIFFERENCE,
+    describe_index,
+    unfinite_note,
+    vacuous,
+    worst,
+)
 from gradcli.verify.evaluate import Evaluator
 
 Tensor = torch.Tensor
@@ -264,6 +271,8 @@ class DifferenceCheck:
     worst_w: object = None
     passed: bool = True
     how: str = ""
+    entries: int = 0
+    unfinite: int = 0
 
     def __post_init__(self):
         self.gen = torch.Generator().manual_seed(self.seed + 1)
@@ -283,6 +292,7 @@ class DifferenceCheck:
             got = torch.stack([(a * v).sum() for v in dirs])
             self.how = "4 random directions"
         w, ok = worst(expected, got, FINITE_DIFFERENCE)
+        self.entries, self.unfinite = self.entries + w.entries, self.unfinite + w.unfinite
         if self.worst_w is None or (self.passed and not ok) or \
                 (ok == self.passed and w.abs_error > self.worst_w.abs_error):
             self.worst_k, self.worst_w = k, w
@@ -292,7 +302,9 @@ class DifferenceCheck:
         worst_w, how = self.worst_w, self.how
         where = describe_index(worst_w.index) if how == "every entry" else "a random direction"
         at = self.labels[self.worst_k]
-        return Check(what=self.label, passed=self.passed, max_abs_error=worst_w.abs_error,
+        unfinite = unfinite_note(self.unfinite, self.entries)
+        return Check(what=self.label, passed=self.passed and not vacuous(self.unfinite, self.entries),
+                     max_abs_error=worst_w.abs_error,
                      max_rel_error=worst_w.rel_error, points=len(self.labels),
                      reference=f"central finite differences of the loss ({how})",
                      where=f"{where} at {at}" if where else at,
@@ -300,7 +312,8 @@ class DifferenceCheck:
                      notes=(f"tolerance: {FINITE_DIFFERENCE.name} (rtol {FINITE_DIFFERENCE.rtol:g}, "
                             f"atol {FINITE_DIFFERENCE.atol:g})",
                             "no closed form in the expression language (index notation): torch "
-                            "autograd is checked against finite differences instead"))
+                            "autograd is checked against finite differences instead",
+                            *([unfinite] if unfinite else [])))
 
 
 # -- checks -----------------------------------------------------------------------------
@@ -343,6 +356,11 @@ class RouteCheck:
             notes.append(self.note)
             if self.verdict == "closed":
                 passed, truth = True, "closed"
+        entries = sum(r[0].entries for r in self.results)
+        unfinite = sum(r[0].unfinite for r in self.results)
+        if unfinite:
+            notes.append(unfinite_note(unfinite, entries))
+            passed = passed and not vacuous(unfinite, entries)
         where = describe_index(w.index)
         where = f"{where} at {at}" if where else at
         c = Check(what=self.label, passed=passed, max_abs_error=w.abs_error,

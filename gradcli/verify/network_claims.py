@@ -12,6 +12,7 @@ The patterns are tested numerically too, by evaluating the mistaken formula itse
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ from gradcli.errors import InputError
 from gradcli.expr.ast import Node
 from gradcli.expr.parse import parse
 from gradcli.results import Counterexample, Verdict
-from gradcli.verify.compare import CLAIM, describe_index, worst
+from gradcli.verify.compare import CLAIM, describe_index, unfinite_note, vacuous, worst
 from gradcli.verify.evaluate import Evaluator
 from gradcli.verify.network import Point, fit
 
@@ -61,14 +62,26 @@ class Judge:
         wrong_shape = self._shape_verdict(name, str(text), shape, want)
         if wrong_shape is not None:
             return wrong_shape
-        claimed = [self._evaluate(node, env, want, key) for env in self.envs]
+        # Where the true gradient is NaN or infinite (outside the domain) there is nothing to
+        # judge a claim against: those entries take the truth's value and count as unjudged.
+        claimed = [torch.where(torch.isfinite(t), c, t) for t, c in zip(
+            self.truth[name], (self._evaluate(node, env, want, key) for env in self.envs),
+            strict=True)]
         results = [worst(t, c, CLAIM) for t, c in zip(self.truth[name], claimed, strict=True)]
         failing = [k for k, (_, ok) in enumerate(results) if not ok]
+        entries = sum(w.entries for w, _ in results)
+        unfinite = sum(w.unfinite for w, _ in results)
+        if not failing and vacuous(unfinite, entries):
+            return Verdict(name, str(text), False,
+                           method=f"cannot be judged: ∂{self.graph.loss}/∂{name} is NaN or "
+                                  f"infinite at every sample point (the function is undefined "
+                                  f"or overflows there)")
         if not failing:
+            skipped = f"; {unfinite_note(unfinite, entries)}" if unfinite else ""
             return Verdict(name, str(text), True,
                            method=f"equal to ∂{self.graph.loss}/∂{name} entry by entry at "
                                   f"{len(self.points)} sample points ({CLAIM.name}: rtol "
-                                  f"{CLAIM.rtol:g}, atol {CLAIM.atol:g})")
+                                  f"{CLAIM.rtol:g}, atol {CLAIM.atol:g}){skipped}")
         k = failing[0]
         w = results[k][0]
         where = describe_index(w.index)
@@ -168,7 +181,7 @@ def _factor(truth: list[Tensor], claimed: list[Tensor]) -> float | None:
     if denom == 0:
         return None
     k = float(claimed[0].reshape(-1) @ t0) / denom
-    if k == 0 or abs(k - 1) < 1e-9:
+    if not math.isfinite(k) or k == 0 or abs(k - 1) < 1e-9:
         return None
     for nice in (round(k), round(1 / k) and 1 / round(1 / k)):
         if nice and abs(k - nice) <= 1e-9 * abs(nice):
