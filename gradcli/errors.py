@@ -73,6 +73,9 @@ def closest(word: str, choices: Collection[str]) -> str | None:
     """
     import difflib
 
+    folded = {c.lower(): c for c in choices}
+    if word.lower() in folded and folded[word.lower()] != word:  # GELU for gelu, Tanh for tanh
+        return folded[word.lower()]
     match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return match[0] if match else None
 

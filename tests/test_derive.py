@@ -213,7 +213,8 @@ def test_expression_with_another_variable_is_not_recognised_as_a_catalog_functio
     assert not any("silu" in f.label for f in r.forms)
 
 
-@pytest.mark.parametrize("typo, meant", [("sigmod", "sigmoid"), ("gleu", "gelu")])
+@pytest.mark.parametrize("typo, meant", [("sigmod", "sigmoid"), ("gleu", "gelu"), ("GELU", "gelu"),
+                                         ("Tanh", "tanh")])
 def test_misspelt_catalog_name_is_refused_with_did_you_mean_not_derived_as_a_variable(cli, typo, meant):
     # `derive sigmod` printed d/dsigmod sigmod = 1, PASSED
     r = cli("derive", typo, "--format", "plain")

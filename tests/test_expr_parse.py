@@ -41,6 +41,13 @@ def test_caret_is_refused_with_a_hint_to_write_double_star():
     assert err.column == 2 and "**" in (err.hint or "")
 
 
+def test_a_positional_parameter_that_is_not_a_number_is_refused_at_its_column():
+    # leaky_relu(x, a) was accepted here and crashed the evaluator (exit 3)
+    err = refused("leaky_relu(x, a)")
+    assert err.message == "leaky_relu's slope (argument 2) must be a number" and err.column == 15
+    assert len(parse("leaky_relu(x, 0.2)").args) == 2
+
+
 def test_misspelled_function_gets_did_you_mean():
     err = refused("sigmod(x)")
     assert err.column == 1 and "sigmoid" in (err.hint or "")

@@ -385,6 +385,11 @@ class _Parser:
             want = str(fewest) if fewest == most else f"{fewest} to {most}"
             raise _error(f"{node.func} takes {want} argument{'s' if most > 1 else ''}, got {n}",
                          node.start, f"usage: {entry.call}")
+        if entry.group == "elementwise":  # leaky_relu(x, 0.2): the slope is a parameter, a number
+            for position, (param, arg) in enumerate(zip(entry.params, node.args[1:], strict=False), start=2):
+                if constant_value(arg) is None:
+                    raise _error(f"{node.func}'s {param.name} (argument {position}) must be a "
+                                 "number", arg.start, f"usage: {entry.call}")
 
 
 def parse(text: str, *, variables: Collection[str] | None = None) -> Node:
