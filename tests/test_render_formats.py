@@ -381,3 +381,18 @@ def test_latex_table_row_starting_with_a_bracket_is_not_read_as_the_previous_row
     after_break = [b for a, b in zip(lines, lines[1:], strict=False) if a.endswith("\\\\")]
     assert "{}[b] second & PASS \\\\" in lines
     assert not any(line.lstrip().startswith("[") for line in after_break)
+
+
+def test_latex_text_of_every_catalog_derivation_escapes_underscores(cli):
+    # `\text{known derivative of leaky_relu}` and `\text{catalog form (gelu_erf')}` stopped
+    # pdflatex ("Missing $ inserted"): rule names and form labels carry catalog names.
+    from gradcli import catalog
+
+    names = [e.name for e in catalog.ELEMENTWISE if "_" in e.name]
+    assert names  # leaky_relu, gelu_erf, ...
+    for name in names:
+        r = cli("derive", name, "--no-check", "--format", "latex")
+        assert r.exit_code == 0, r.output
+        texts = re.findall(r"\\text\{((?:[^{}]|\{[^{}]*\})*)\}", r.stdout)
+        assert texts, name
+        assert not [t for t in texts if re.search(r"(?<!\\)_", t)], name

@@ -29,6 +29,8 @@ def _value(v: float | None) -> str:
 
 
 def document(r: DerivativeResult) -> list[Block]:
+    from gradcli.render.latex import text_in_math  # rule names and labels carry gelu_erf's _
+
     d = f"d/d{r.wrt}"
     fname = r.definition.label if r.definition else "f"
     dlabel = f"{d} {fname}"
@@ -49,7 +51,7 @@ def document(r: DerivativeResult) -> list[Block]:
         for i, s in enumerate(r.steps, 1):
             head = f"{i}. {s.rule}: "
             out.append(Formula("", head + s.detail, head + (s.pretty or s.detail),
-                               rf"\text{{{i}. {s.rule}: }}\ " + s.latex))
+                               text_in_math(f"{i}. {s.rule}: ") + r"\ " + s.latex))
     out.append(Heading("Result", 2))
     if r.compact is not None:
         out.append(_formula(dlabel, r.compact, latex_label=dlatex))
@@ -63,7 +65,7 @@ def document(r: DerivativeResult) -> list[Block]:
     elif r.derivative is not None:
         out.append(_formula(dlabel, r.derivative, latex_label=dlatex))
     for f in r.forms:
-        out.append(_formula(f"= {f.label}", f, latex_label=rf"\text{{{f.label}}}"))
+        out.append(_formula(f"= {f.label}", f, latex_label=text_in_math(f.label)))
     for c in r.constants:
         out.append(Text(f"constant: {c}", "note"))
     if r.simplification:
