@@ -273,3 +273,40 @@ def test_a_claim_within_tolerance_but_not_identical_is_not_called_proved(cli):
     assert "SymPy could not simplify the difference to 0; not identical: at x = 0 the claim " \
            "differs by 1.0e-09 (30-digit evaluation), within the tolerance" in r.stdout
     assert "proves" not in r.stdout
+
+
+@pytest.mark.parametrize(("function", "wrt", "claim"), [
+    ("x*y", "x", "abs(y)"),  # equal at every positive y
+    ("x*y", "x", "0.701546"),  # the value y was held at
+    ("relu(w*x)", "w", "step(w)*x"),  # right only for x > 0
+])
+def test_a_claim_right_only_at_the_held_values_of_other_variables_is_wrong(function, wrt, claim):
+    # judged at one positive value of the other variables, all three were "correct"
+    r = derive(function, wrt=wrt, claim=claim)
+    v = r.claims[0]
+    assert not v.correct
+    held = {k: val for k, val in v.counterexample.inputs.items() if k != wrt}
+    assert any(val < 0 for val in held.values())  # the counterexample varies them
+    assert all(f"{k} = " in v.counterexample.where for k in v.counterexample.inputs)
+
+
+def test_a_factor_that_depends_on_another_variable_is_not_called_a_constant():
+    # the missing x of the chain rule read "off by a constant factor: 0.564605" (1/x at x = 1.77)
+    v = derive("sigmoid(w*x + b)", wrt="w", claim="sigmoid(w*x + b)*(1 - sigmoid(w*x + b))").claims[0]
+    assert not v.correct and "constant factor" not in v.hint
+
+
+def test_a_correct_claim_with_other_variables_is_still_correct_when_they_vary():
+    v = derive("sigmoid(w*x + b)", wrt="w", claim="x*sigmoid(w*x + b)*sigmoid(-(w*x + b))").claims[0]
+    assert v.correct and "the other variables varied over both signs" in v.method
+
+
+@pytest.mark.parametrize(("function", "claim", "hint"), [
+    ("relu(x - 30)", "0", ""),  # read "that is the function itself"
+    ("1e-8*x", "0", ""),  # read "the claim is 0 × the derivative"
+    ("sigmoid(x)", "sigmoid(x)*(1 - sigmoid(x))*1.000001",
+     "off by a constant factor: the claim is 1.000001 × the derivative"),  # read "1 ×"
+])
+def test_hints_name_only_what_is_true_of_the_claim(function, claim, hint):
+    v = derive(function, claim=claim).claims[0]
+    assert not v.correct and v.hint == hint

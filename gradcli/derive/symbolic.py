@@ -17,7 +17,7 @@ from gradcli.expr.ast import Node
 from gradcli.expr.to_sympy import build, symbol
 from gradcli.results import Check, Counterexample, Verdict
 from gradcli.verify import floats
-from gradcli.verify.points import held_values, sample
+from gradcli.verify.points import held_values, held_variations, sample
 
 SIMPLIFY_MAX_OPS = 40
 SIMPLIFY_SECONDS = 0.5
@@ -31,11 +31,21 @@ PROBE_GAP = 1e-3  # relative distance of a probe from a switch (as points.KINK_G
 NOT_IDENTICAL_RTOL = 1e-12  # far above 30-digit noise, far below the claim tolerance
 REFEREE_DIGITS = 30
 MAX_REFEREED = 8
+VARIED_REACH, VARIED_POINTS = 5.0, 12  # points judged again with the other variables varied
 EXPANDED = "sympy.diff, catalog functions expanded"
 
 
 def _fmt(v: float) -> str:
     return f"{v:.6g}"
+
+
+def _factor(k: float) -> str:
+    """Six digits, or as many as it takes not to read as 1 (a factor of 1.000001)."""
+    for digits in (6, 9, 12, 15):
+        text = f"{k:.{digits}g}"
+        if float(text) != 1:
+            return text
+    return repr(k)
 
 
 class Route:
@@ -52,6 +62,7 @@ class Route:
             sp.sign, lambda u: 2 * sp.Heaviside(u, sp.S.Half) - 1), self.x)
         others = [n for n in self.symbols if n != variable]
         self.held = held_values(seed, others)
+        self.variations = held_variations(seed, others)
         candidates = sample(seed, domain=domain, kinks=kinks)
         at = [self._at(p) for p in candidates]
         f = floats.values(self.target, at)
@@ -67,9 +78,9 @@ class Route:
         self._reference_values = [ref[i] for i in keep]
         self._function_values = [f[i] for i in keep]
 
-    def _at(self, p: float) -> dict[sp.Symbol, float]:
+    def _at(self, p: float, held: dict[str, float] | None = None) -> dict[sp.Symbol, float]:
         at = {self.x: p}
-        at.update({self.symbols[n]: v for n, v in self.held.items()})
+        at.update({self.symbols[n]: v for n, v in (self.held if held is None else held).items()})
         return at
 
     def labels(self) -> list[str]:
@@ -166,39 +177,47 @@ class Route:
 
     def judge(self, claim: Node, text: str) -> Verdict:
         claimed_expr = build(claim, dict(self.symbols))
-        points, at, reference = self._claim_points(claimed_expr)
-        claimed = floats.values(claimed_expr, at)
+        samples = self._claim_samples(claimed_expr)
+        claimed = floats.values(claimed_expr, [s[2] for s in samples])
         target = f"d/d{self.variable}"
-        for i, (want, got) in enumerate(zip(reference, claimed, strict=True)):
+        varied = (", the other variables varied over both signs" if self.variations else "")
+        for (x, held, _, want, _), got in zip(samples, claimed, strict=True):
             wrong = got is None or abs(got - want) > CLAIM_ATOL + CLAIM_RTOL * abs(want)
             if wrong:
-                inputs = {self.variable: points[i], **self.held}
+                inputs = {self.variable: x, **held}
+                where = ", ".join(f"{k} = {_fmt(v)}" for k, v in inputs.items())
                 return Verdict(target, text, False,
                                Counterexample(inputs, got if got is not None else "undefined",
-                                              want, where=f"{self.variable} = {_fmt(points[i])}"),
-                               hint=self._hint(floats.values(claimed_expr, self._at_points)),
-                               method=f"compared at {len(points)} points in float64")
-        method = (f"equal at {len(points)} points (float64, rtol {CLAIM_RTOL:g}); "
+                                              want, where=where),
+                               hint=self._hint(claimed, samples),
+                               method=f"compared at {len(samples)} points in float64{varied}")
+        method = (f"equal at {len(samples)} points (float64, rtol {CLAIM_RTOL:g}{varied}); "
                   + self._prove(claimed_expr))
         return Verdict(target, text, True, method=method)
 
-    def _claim_points(self, claimed: sp.Expr) -> tuple[list[float], list[dict], list[float]]:
-        """The sample points plus probes a claim could hide behind: just past every switch of
-        a step, sign, abs, max or min (in the claim or the derivative) and far beyond the
-        landmarks. `sigmoid(x)*(1 - sigmoid(x))*(1 + step(x - 12))` agrees with σ′ at every
-        sample point and differs for every x > 12; it is wrong, not correct."""
+    def _claim_samples(self, claimed: sp.Expr) -> list[tuple]:
+        """Where a claim is judged, as (x, other variables, point, true derivative, function):
+        the checks' sample points; probes a claim could hide behind, just past every switch
+        of a step, sign, abs, max or min (in the claim or the derivative) and far beyond the
+        landmarks (`sigmoid(x)*(1 - sigmoid(x))*(1 + step(x - 12))` agrees with σ′ at every
+        sample point and is wrong for every x > 12); and the moderate points again with the
+        other variables varied (`abs(y)` for ∂(x·y)/∂x agrees at every positive y)."""
         probes = set(PROBE_FAR) | {p for r in self._switches(claimed, self.reference)
                                    for p in (r - PROBE_GAP * max(1.0, abs(r)),
                                              r + PROBE_GAP * max(1.0, abs(r)))}
-        probes = sorted(probes - set(self.points))
-        at = [self._at(p) for p in probes]
+        base = [(x, self.held, at, r, f) for x, at, r, f in zip(
+            self.points, self._at_points, self._reference_values, self._function_values,
+            strict=True)]
+        moderate = [x for x in self.points if abs(x) <= VARIED_REACH][:VARIED_POINTS]
+        extra = [(x, self.held) for x in sorted(probes - set(self.points))] + \
+                [(x, held) for held in self.variations for x in moderate]
+        at = [self._at(x, held) for x, held in extra]
         f, ref = floats.values(self.target, at), floats.values(self.reference, at)
-        extra = [(p, a, r) for p, a, fv, r in zip(probes, at, f, ref, strict=True)
-                 if fv is not None and r is not None]
-        merged = sorted([*zip(self.points, self._at_points, self._reference_values, strict=True),
-                         *extra],
-                        key=lambda t: (abs(t[0]), t[0]))  # the smallest counterexample first
-        return [m[0] for m in merged], [m[1] for m in merged], [m[2] for m in merged]
+        extra_samples = [(x, held, a, r, fv) for (x, held), a, fv, r in
+                         zip(extra, at, f, ref, strict=True) if fv is not None and r is not None]
+        # the smallest counterexample first: at the held values, then varied
+        return sorted([*base, *extra_samples],
+                      key=lambda s: (s[1] is not self.held, abs(s[0]), s[0]))
 
     def _switches(self, *exprs: sp.Expr) -> set[float]:
         """Where a piecewise factor switches: the root of each step, sign or abs argument (and
@@ -255,21 +274,26 @@ class Route:
                         "(a rounded constant?)")
         return ""
 
-    def _hint(self, claimed: list[float | None]) -> str:
-        pairs = [(g, w) for g, w in zip(claimed, self._reference_values, strict=True)
-                 if g is not None and abs(w) > 1e-9]
+    def _hint(self, claimed: list[float | None], samples: list[tuple]) -> str:
+        """A constant factor, a flipped sign, or the function for its derivative, when that
+        holds at every sample (the other variables varied too: a factor that is 1/y is not
+        a constant)."""
+        pairs = [(g, s[3]) for g, s in zip(claimed, samples, strict=True)
+                 if g is not None and abs(s[3]) > 1e-9]
         if len(pairs) >= 2:
             ratios = [g / w for g, w in pairs]
             k = ratios[0]
             # k = 1: the claim agrees wherever sampled and differs only at a probe (a step
-            # hidden past the sample points), which no constant factor explains.
+            # hidden past the sample points), which no constant factor explains; k = 0 is a
+            # claim of 0, which is no factor either.
             if all(math.isclose(r, k, rel_tol=1e-7) for r in ratios) and \
-                    not math.isclose(k, 1, rel_tol=1e-7):
+                    not math.isclose(k, 1, rel_tol=1e-7) and k != 0:
                 if math.isclose(k, -1, rel_tol=1e-9):
                     return "the sign is flipped"
-                return f"off by a constant factor: the claim is {k:.6g} × the derivative"
-        function = self._function_values
-        if all(g is not None and math.isclose(g, f, rel_tol=1e-9, abs_tol=1e-12)
-               for g, f in zip(claimed, function, strict=True)):
+                return f"off by a constant factor: the claim is {_factor(k)} × the derivative"
+        function = [s[4] for s in samples]
+        if any(abs(f) > 1e-9 for f in function) and all(
+                g is not None and math.isclose(g, f, rel_tol=1e-9, abs_tol=1e-12)
+                for g, f in zip(claimed, function, strict=True)):
             return "that is the function itself, not its derivative"
         return ""

@@ -29,3 +29,22 @@ def held_values(seed: int, names: list[str]) -> dict[str, float]:
     """Values for the other variables of a multi-variable target, drawn from the seed."""
     rng = random.Random(seed + 1)
     return {n: round(rng.uniform(0.5, 2.0), 6) for n in sorted(names)}
+
+
+HELD_VARIATIONS = 6
+
+
+def held_variations(seed: int, names: list[str]) -> list[dict[str, float]]:
+    """Further values for the other variables, over both signs and a wider range.
+
+    A claim about ∂(x·y)/∂x is judged with y varied too: held at one positive y, `abs(y)`
+    and even the number y itself would pass. The first variation makes every value
+    negative; the rest draw signs and magnitudes from the seed."""
+    if not names:
+        return []
+    rng = random.Random(seed + 2)
+    out = [{n: -round(rng.uniform(0.25, 3.0), 6) for n in sorted(names)}]
+    for _ in range(HELD_VARIATIONS - 1):
+        out.append({n: round(rng.choice((-1, 1)) * rng.uniform(0.25, 3.0), 6)
+                    for n in sorted(names)})
+    return out

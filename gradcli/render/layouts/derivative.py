@@ -44,8 +44,10 @@ def document(r: DerivativeResult) -> list[Block]:
     if r.definition is not None:
         out.append(_formula(fname, r.definition, latex_label=fn_latex))
     if r.held:
+        varied = "; a claim is judged with them varied over both signs too" if r.claim else ""
         out.append(Text("other variables held at " +
-                        ", ".join(f"{k} = {v:g}" for k, v in r.held) + " for the checks", "note"))
+                        ", ".join(f"{k} = {v:g}" for k, v in r.held) + " for the checks" + varied,
+                        "note"))
     if r.steps:
         out.append(Heading("Derivation", 2))
         for i, s in enumerate(r.steps, 1):
