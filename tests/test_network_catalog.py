@@ -175,6 +175,24 @@ def test_two_declared_dims_of_the_same_size_stay_different_axes_and_the_message_
         "n and m are different dims (both 3 here; declare one name if they are the same axis)")
 
 
+def test_a_cross_entropy_target_used_transposed_is_drawn_as_a_distribution_down_its_columns():
+    # y was drawn from N(0, 1) when written y.T, and the derived softmax(z.T) - y.T then FAILED
+    p = net({"h": 5, "C": 3}, {"a": ("h",), "y": ("C",), "W": ("C", "h")}, [("z", "W @ a")],
+            "cross_entropy(z.T, y.T)", ["z", "W"], values={"y": [0, 1, 0]})
+    r = solve(p)
+    assert r.passed, r.checks
+    assert "random values: y is drawn as a distribution: each sample's class entries sum to 1 " \
+           "(a cross-entropy target, used transposed)" in r.notes
+
+
+def test_a_hand_written_cross_entropy_takes_its_target_as_a_distribution_so_p_minus_y_holds():
+    p = net({"C": 4}, {"z": ("C",), "y": ("C",)}, [("p", "softmax(z)")], "-sum(y * log(p))",
+            ["z"], claims={"z": "p - y"})
+    r = solve(p)
+    assert r.passed and r.claims[0].correct
+    assert any(n.startswith("random values: y is drawn as a distribution") for n in r.notes)
+
+
 def test_diag_is_its_own_transpose_so_two_paths_merge():
     p = net({"N": 3}, {"r": ("N",), "c": ("N",)}, [], "0.5 * r.T @ diag(c) @ r", ["r", "c"])
     g = grads(p)

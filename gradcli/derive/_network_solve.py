@@ -119,6 +119,22 @@ class Solver:
         if keep:
             self.envs.append(env)
 
+    def sampling_notes(self) -> list[str]:
+        """How givens that are not drawn from N(0, 1) are drawn, and why: a claim such as
+        p − y for a cross-entropy holds only because y sums to 1, which the reader must know."""
+        from gradcli.verify import network as V
+
+        why = {"positive": "in [0.5, 2] (the argument of log, sqrt or a fractional power)",
+               "probability": "in [0.05, 0.95] (a probability, for bce)",
+               "nonzero": "of magnitude 0.5 to 2 (a divisor)",
+               "distribution": "as a distribution: each sample's class entries sum to 1 (a "
+                               "cross-entropy target)",
+               "distribution_t": "as a distribution: each sample's class entries sum to 1 (a "
+                                 "cross-entropy target, used transposed)",
+               "invertible": "as I + a small random matrix (inverted or a determinant's argument)"}
+        return [f"random values: {name} is drawn {why[dom]}"
+                for name, dom in V.domains(self.graph).items() if dom in why]
+
     def mistakes(self, name: str):
         """Known wrong formulas for ∂L/∂name: each activation's derivative replaced, each
         normalisation differentiated with its statistics held constant."""
@@ -189,7 +205,8 @@ class Solver:
         p = self.problem
         return NetworkResult(
             kind="network", name=p.name or "network", checks=tuple(checks[n] for n in self.targets),
-            claims=verdicts, seed=self.seed, notes=(*self.graph.notes, *self.kink_notes()),
+            claims=verdicts, seed=self.seed,
+            notes=(*self.graph.notes, *self.kink_notes(), *self.sampling_notes()),
             source=p.source, description=p.description,
             layout=f"{LAYOUT_RULE} In each rule, {self.bp.upstream} is the upstream: ∂{self.graph.loss}/∂ of "
                    "what the rule is applied to.",

@@ -23,7 +23,7 @@ import torch
 from gradcli.derive.graph import Graph
 from gradcli.derive.shapes import Shape, fmt, sizes
 from gradcli.errors import InputError
-from gradcli.expr.ast import Binary, Call, Name, Node, walk
+from gradcli.expr.ast import Binary, Call, Name, Node, Transpose, walk
 from gradcli.expr.parse import constant_value, parse
 from gradcli.expr.unparse import unparse
 from gradcli.results import Check
@@ -60,17 +60,24 @@ _ARG_DOMAINS = {"log": {0: "positive"}, "sqrt": {0: "positive"},
 def domains(graph: Graph) -> dict[str, str]:
     """Where each given must be sampled, from how the lines use it."""
     out: dict[str, str] = {}
-    log_probs = {line.name for line in graph.forward if _is_log_probability(line.node)}
+    probs = {line.name for line in graph.forward
+             if isinstance(line.node, Call) and line.node.func == "softmax"}
+    log_probs = {line.name for line in graph.forward if _is_log_probability(line.node, probs)}
     for line in graph.lines:
         for node in walk(line.node):
             if isinstance(node, Binary) and node.op == "*":  # Y * log_softmax(Z): an NLL target
                 for target, other in ((node.left, node.right), (node.right, node.left)):
-                    if isinstance(target, Name) and (_is_log_probability(other) or (
+                    if isinstance(target, Name) and (_is_log_probability(other, probs) or (
                             isinstance(other, Name) and other.id in log_probs)):
                         out.setdefault(target.id, "distribution")
             for pos, dom in _ARG_DOMAINS.get(getattr(node, "func", None), {}).items():
-                if isinstance(node, Call) and len(node.args) > pos and isinstance(node.args[pos], Name):
-                    out.setdefault(node.args[pos].id, dom)
+                if isinstance(node, Call) and len(node.args) > pos:
+                    arg, flipped = node.args[pos], False
+                    while isinstance(arg, Transpose):  # cross_entropy(Z.T, Y.T): Y's columns
+                        arg, flipped = arg.operand, not flipped
+                    if isinstance(arg, Name):
+                        out.setdefault(arg.id, dom + ("_t" if flipped and
+                                                      dom == "distribution" else ""))
             if isinstance(node, Binary) and isinstance(node.left, Name) and node.op == "**":
                 p = constant_value(node.right)
                 if p is None or p != int(p):
@@ -80,13 +87,16 @@ def domains(graph: Graph) -> dict[str, str]:
     return {k: v for k, v in out.items() if k in graph.given}
 
 
-def _is_log_probability(node: Node) -> bool:
-    """log_softmax(z) or log(softmax(z)): the log-probabilities an NLL target weighs."""
+def _is_log_probability(node: Node, probs: set[str] = frozenset()) -> bool:
+    """log_softmax(z), log(softmax(z)), or log(p) for a line p = softmax(z): the
+    log-probabilities an NLL target weighs (its rows must sum to 1 for p − y to hold)."""
     if not isinstance(node, Call):
         return False
     if node.func == "log_softmax":
         return True
-    return node.func == "log" and isinstance(node.args[0], Call) and node.args[0].func == "softmax"
+    arg = node.args[0] if node.args else None
+    return node.func == "log" and ((isinstance(arg, Call) and arg.func == "softmax") or
+                                   (isinstance(arg, Name) and arg.id in probs))
 
 
 def random_value(shape: Shape, domain: str, gen: torch.Generator) -> Tensor:
@@ -102,14 +112,20 @@ def random_value(shape: Shape, domain: str, gen: torch.Generator) -> Tensor:
     if domain == "nonzero":
         sign = torch.where(torch.rand(size, generator=gen, dtype=DTYPE) < 0.5, -1.0, 1.0)
         return sign * uniform(0.5, 2.0)
-    if domain == "distribution":
+    if domain.startswith("distribution"):
         logits = torch.randn(size, generator=gen, dtype=DTYPE)
-        dim = 0 if len(size) == 2 and size[1] == 1 else -1
-        return torch.softmax(logits, dim=dim) if size else torch.tensor(1.0, dtype=DTYPE)
+        return torch.softmax(logits, dim=_class_axis(size, domain)) if size else \
+            torch.tensor(1.0, dtype=DTYPE)
     if domain == "invertible" and len(size) == 2:
         n = size[0]
         return torch.eye(n, dtype=DTYPE) + torch.randn(size, generator=gen, dtype=DTYPE) / (2 * n ** 0.5)
     return torch.randn(size, generator=gen, dtype=DTYPE)
+
+
+def _class_axis(size: tuple[int, ...], domain: str) -> int:
+    """The axis a distribution's entries sum to 1 along: a row per sample, or down the columns
+    of a target used transposed (`cross_entropy(Z.T, Y.T)`); a column vector is one sample."""
+    return 0 if domain == "distribution_t" or (len(size) == 2 and size[1] == 1) else -1
 
 
 def file_value(graph: Graph, problem, name: str, value) -> Tensor:
@@ -163,8 +179,8 @@ def each_point(graph: Graph, problem, seed: int, count: int = POINTS) -> Iterato
 
 def _check_distributions(graph: Graph, problem, fixed: dict, doms: dict) -> None:
     for name, t in fixed.items():
-        if doms.get(name) == "distribution":
-            dim = 0 if t.dim() == 2 and t.shape[1] == 1 else -1
+        if doms.get(name, "").startswith("distribution"):
+            dim = _class_axis(tuple(t.shape), doms[name])
             if not torch.allclose(t.sum(dim=dim), torch.ones((), dtype=DTYPE), atol=1e-9):
                 raise problem.locate(f"values.{name}", InputError(
                     f"values: {name} is a cross-entropy target, so each of its rows must sum to 1 "
