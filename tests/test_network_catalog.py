@@ -193,6 +193,40 @@ def test_a_hand_written_cross_entropy_takes_its_target_as_a_distribution_so_p_mi
     assert any(n.startswith("random values: y is drawn as a distribution") for n in r.notes)
 
 
+def test_tied_maxima_share_the_gradient_as_torch_does():
+    # 1 - step(max(x) - x) gave each tied entry all of G: FAIL at the file's values [1, 3, 3]
+    p = net({"n": 3}, {"x": ("n",)}, [], "max(x)", ["x"], values={"x": [1, 3, 3]})
+    assert solve(p).passed
+    p = net({"N": 3, "m": 4}, {"X": ("N", "m"), "v": ("N",)}, [("h", "max(X, dim=1)")],
+            "v.T @ h", ["X"], values={"X": [[1, 2, 2, 0], [0, 0, 0, 0], [5, 1, 2, 3]]})
+    r = solve(p)
+    assert r.passed
+    assert r.gradients[0].expression == "v*(1 - step(h - X))/sum(1 - step(h - X), dim=1)"
+
+
+def test_max_pooling_at_tied_values_is_named_not_differentiable_instead_of_failing():
+    p = net({}, {"X": (4, 4), "V": (2, 2)}, [], "sum(max_pool2d(X, 2, 2) * V)", ["X"],
+            values={"X": [[1, 1, 0, 0], [1, 1, 0, 0], [2, 3, 4, 4], [3, 1, 4, 4]]})
+    check = solve(p).checks[0]
+    assert check.passed
+    assert any("not differentiable at (1, 1)" in n and "the file's values" in n for n in check.notes)
+
+
+def test_a_wrong_gradient_at_a_smooth_point_is_still_a_failure_of_the_difference_check():
+    from gradcli.verify import network as V
+
+    p = net({}, {"X": (4, 4), "V": (2, 2)}, [], "sum(max_pool2d(X, 2, 2) * V)", ["X"],
+            values={"X": [[1, 2, 0, 5], [3, 4, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15]]})
+    from gradcli.derive.graph import build
+
+    graph = build(p)
+    point = V.points(graph, p, seed=0)[0]
+    truth, _ = V.autograd(graph, point, ["X"])
+    tally = V.DifferenceCheck(graph, "X", "∂L/∂X", 0)
+    tally.add(point, truth["X"] * 1.5)  # no kink anywhere: a wrong value must fail
+    assert not tally.result().passed
+
+
 def test_diag_is_its_own_transpose_so_two_paths_merge():
     p = net({"N": 3}, {"r": ("N",), "c": ("N",)}, [], "0.5 * r.T @ diag(c) @ r", ["r", "c"])
     g = grads(p)

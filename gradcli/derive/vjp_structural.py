@@ -38,10 +38,16 @@ def _norm(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
 
 
 def _max(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    """Torch's convention: tied maxima share G evenly (amax), so the indicator of the largest
+    entries is divided by how many there are; without ties that count is 1."""
     x = node.args[0]
     at_max = A.sub(A.ONE, A.call("step", A.sub(ctx.reuse(node), x)))
-    return [Contribution(x, A.mul(g, at_max), "max", "∂X = G at the largest entry, 0 elsewhere",
-                         "ties share nothing here; torch splits G evenly among tied entries")]
+    d = ctx.shapes._dim(node, ctx.shape(x))
+    ties = A.call("sum", at_max) if d is None else A.call("sum", at_max, dim=d)
+    return [Contribution(x, A.mul(g, A.div(at_max, ties)), "max",
+                         "∂X = G at the largest entry, 0 elsewhere",
+                         "divided by the number of entries tied at the largest, as torch "
+                         "splits G among ties (1 without ties)")]
 
 
 def _softmax(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
