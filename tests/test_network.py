@@ -382,6 +382,21 @@ def test_entries_that_overflow_on_both_routes_are_counted_not_compared():
     assert r.claims[0].correct and "2 of 12 entries" in r.claims[0].method
 
 
+def test_a_forward_line_torch_refuses_at_the_sample_points_is_placed_at_its_line(tmp_path):
+    # bce of raw scores: the message had no file and no line
+    path = write(tmp_path, "format: 1\nkind: network\nname: no sigmoid\ndims: {n: 3, d: 2}\n"
+                           "given:\n  x: [d]\n  W: [n, d]\n  t: [n]\nforward:\n  p: W @ x\n"
+                           "loss:\n  L: bce(p, t)\nwrt: [W]\n")
+    from gradcli.problems.load import load_problem
+
+    with pytest.raises(InputError) as caught:
+        solve(load_problem(path))
+    err = caught.value
+    assert (err.file, err.line, err.column) == (path, 12, 6)
+    assert err.message == "cannot evaluate: all elements of input should be between 0 and 1"
+    assert "bce_with_logits" in err.hint
+
+
 def test_mean_loss_claim_missing_1_over_N_is_a_constant_factor():
     p = NetworkProblem(dims={"N": 4, "C": 3}, given={"Z": ("N", "C"), "Y": ("N", "C")},
                        forward=(("S", "Z * 1"),), loss=("L", "cross_entropy(S, Y)"),

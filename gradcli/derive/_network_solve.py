@@ -218,4 +218,9 @@ class Solver:
 
 
 def solve(problem, *, seed: int = 0) -> NetworkResult:
-    return Solver(problem, seed).result()
+    from gradcli.verify.network import LineFailed
+
+    try:
+        return Solver(problem, seed).result()
+    except LineFailed as failed:
+        raise problem.locate(failed.key, failed.error) from None

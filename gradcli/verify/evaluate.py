@@ -181,8 +181,11 @@ class Evaluator:
     def __call__(self, node: Node) -> Tensor:
         try:
             return self.visit(node)
-        except RuntimeError as exc:  # torch's shape errors, reported at the node
-            raise InputError(f"cannot evaluate: {str(exc).splitlines()[0]}", column=node.column) from None
+        except RuntimeError as exc:  # torch's shape and domain errors, reported at the node
+            first = str(exc).splitlines()[0]
+            hint = ("bce takes probabilities: apply sigmoid first, or use bce_with_logits on "
+                    "the raw scores") if "between 0 and 1" in first else None
+            raise InputError(f"cannot evaluate: {first}", column=node.column, hint=hint) from None
 
     def constant(self, value: float) -> Tensor:
         return torch.tensor(value, dtype=self.dtype)

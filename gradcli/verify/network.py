@@ -193,6 +193,15 @@ def _check_distributions(graph: Graph, problem, fixed: dict, doms: dict) -> None
 
 # -- the forward pass and the routes ----------------------------------------------------
 
+class LineFailed(Exception):
+    """A forward line torch refused at a sample point (bce of a value outside [0, 1]): the
+    solver, which knows the file, places `error` at the line `key` ("loss.L")."""
+
+    def __init__(self, key: str, error: InputError):
+        super().__init__(error.message)
+        self.key, self.error = key, error
+
+
 def forward(graph: Graph, givens: Mapping[str, Tensor],
             overrides: Mapping[str, Tensor] | None = None) -> dict[str, Tensor]:
     """Every name's value, the loss as a 0-d tensor; `overrides` replace computed lines."""
@@ -201,7 +210,10 @@ def forward(graph: Graph, givens: Mapping[str, Tensor],
         if overrides and line.name in overrides:
             env[line.name] = overrides[line.name]
             continue
-        value = Evaluator(env)(line.node)
+        try:
+            value = Evaluator(env)(line.node)
+        except InputError as err:
+            raise LineFailed(line.key, err) from None
         env[line.name] = value.reshape(()) if line.name == graph.loss else value
     return env
 
