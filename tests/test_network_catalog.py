@@ -227,6 +227,17 @@ def test_a_wrong_gradient_at_a_smooth_point_is_still_a_failure_of_the_difference
     assert not tally.result().passed
 
 
+def test_hardsigmoid_in_a_layer_passes_with_torchs_float32_sixth_named():
+    # torch's backward multiplies by float32(1/6): 3e-8 off, which failed rtol 1e-9
+    p = net({"n": 4}, {"z": ("n",), "v": ("n",)}, [("a", "hardsigmoid(z)")], "v.T @ a", ["z"],
+            claims={"z": "v * step(3 - abs(z)) / 6"})
+    r = solve(p)
+    assert r.passed and r.claims[0].correct
+    assert r.checks[0].notes[0] == ("tolerance: float64 autograd, loosened (rtol 1e-07, atol "
+                                    "1e-07), per entry")
+    assert any("1/6 rounded to float32" in n for n in r.checks[0].notes)
+
+
 def test_diag_is_its_own_transpose_so_two_paths_merge():
     p = net({"N": 3}, {"r": ("N",), "c": ("N",)}, [], "0.5 * r.T @ diag(c) @ r", ["r", "c"])
     g = grads(p)
