@@ -90,8 +90,8 @@ class Judge:
         return Verdict(name, str(text), False, example,
                        self._hint(name, claimed) or self._stretched_hint(name, shape, want),
                        method=f"differs from ∂{self.graph.loss}/∂{name} (torch autograd) at "
-                              f"{len(failing)} of {len(self.points)} sample points; worst relative "
-                              f"error {w.rel_error:.3g} (tolerance: {CLAIM.name}, rtol {CLAIM.rtol:g})")
+                              f"{len(failing)} of {len(self.points)} sample points; {_error(w)} "
+                              f"(tolerance: {CLAIM.name}, rtol {CLAIM.rtol:g}, atol {CLAIM.atol:g})")
 
     def _evaluate(self, node: Node, env, want: Shape, key: str) -> Tensor:
         try:
@@ -113,20 +113,20 @@ class Judge:
             summed = (f"{name} was broadcast in the forward, so its gradient is the upstream "
                       f"summed over every entry; " if self.graph.broadcast(name) else "")
             hint = (f"{label} is a scalar, as {name} is; the claim is {fmt(shape)}: {summed}"
-                    f"{label} = {self.pretty[name]}")
+                    f"{self._answer(name)}")
         elif shape[0].same(want[1]) and shape[1].same(want[0]):
             hint = (f"transposed: the claim is {fmt(shape)} but {label} has the shape of {name}, "
-                    f"{fmt(want)} (denominator layout); transpose it: {label} = {self.pretty[name]}")
+                    f"{fmt(want)} (denominator layout); transpose it: {self._answer(name)}")
         elif shape and self.graph.broadcast(name) and \
                 all(w.is_one or s.same(w) for s, w in zip(shape, want, strict=True)):
             axes = [i for i in (0, 1) if want[i].is_one and not shape[i].is_one]
             dims = " and ".join(f"dim={i}" for i in axes)
             hint = (f"{name} was broadcast in the forward, so its gradient is the upstream summed "
                     f"over the broadcast axes: sum(..., {dims}) gives {fmt(want)}; "
-                    f"{label} = {self.pretty[name]}")
+                    f"{self._answer(name)}")
         else:
             hint = (f"{label} has the shape of {name}, {fmt(want)}; the claim is {fmt(shape)}; "
-                    f"{label} = {self.pretty[name]}")
+                    f"{self._answer(name)}")
         return Verdict(name, text, False, example, hint, method="shape")
 
     def _stretched_hint(self, name: str, shape: Shape, want: Shape) -> str:
@@ -138,12 +138,12 @@ class Judge:
                     "every row" if shape[0].is_one and not want[0].is_one else "")
         label = f"∂{self.graph.loss}/∂{name}"
         return (f"the claim is {fmt(shape)}, broadcast to {fmt(want)} ({repeated} the same) to "
-                f"compare it; {label} has the shape of {name}: {label} = {self.pretty[name]}")
+                f"compare it; {label} has the shape of {name}: {self._answer(name)}")
 
     def _hint(self, name: str, claimed: list[Tensor]) -> str:
         truth = self.truth[name]
         label = f"∂{self.graph.loss}/∂{name}"
-        right = f"{label} = {self.pretty[name]}"
+        right = self._answer(name)
         if _matches([t.T if t.dim() == 2 else t for t in truth], claimed) and \
                 not _matches(truth, claimed):
             return (f"transposed: the claim is ({label})ᵀ. A gradient has the shape of its "
@@ -158,6 +158,14 @@ class Judge:
             return f"off by a constant factor: the claim is {k:.6g} × {label}; {right}"
         return ""
 
+    def _answer(self, name: str) -> str:
+        """`∂L/∂W = δ xᵀ` for a hint, or where to find it when it has no closed form."""
+        label = f"∂{self.graph.loss}/∂{name}"
+        pretty = self.pretty.get(name, label)
+        if pretty == label:
+            return f"{label} has no closed form in the expression language (see its index form)"
+        return f"{label} = {pretty}"
+
     def _inputs(self, point: Point) -> dict:
         out: dict = {}
         for name, value in point.values.items():
@@ -168,6 +176,14 @@ class Judge:
                 out[name] = (f"{fmt(self.graph.given[name])} = {'×'.join(map(str, value.shape))}, "
                              f"seeded random (seed {self.seed}), {point.label}")
         return out
+
+
+def _error(w) -> str:
+    """The worst error as a reader can use it: relative, or absolute where the truth is 0
+    (a relative error there reads 1.5e+308)."""
+    if w.expected == 0 or not math.isfinite(w.rel_error):
+        return f"worst absolute error {w.abs_error:.3g}"
+    return f"worst relative error {w.rel_error:.3g}"
 
 
 def _matches(expected: list[Tensor], got: list[Tensor]) -> bool:
