@@ -397,6 +397,21 @@ def test_a_forward_line_torch_refuses_at_the_sample_points_is_placed_at_its_line
     assert "bce_with_logits" in err.hint
 
 
+def test_a_hint_about_a_gradient_without_closed_form_does_not_restate_its_label():
+    p = NetworkProblem(given={"X": (4, 4)}, forward=(), loss=("L", "sum(avg_pool2d(X, 2, 2))"),
+                       wrt=("X",), claims={"X": "1 + 0 * X"})
+    v = solve(p).claims[0]
+    assert v.hint == ("off by a constant factor: the claim is 4 × ∂L/∂X; ∂L/∂X has no closed "
+                      "form in the expression language (see its index form)")
+
+
+def test_a_wrong_claim_where_the_truth_is_zero_reports_the_absolute_error():
+    p = NetworkProblem(dims={"n": 3}, given={"x": ("n",), "t": ("n",)}, forward=(("y", "0 * x"),),
+                       loss=("L", "sum((y - t)**2)"), wrt=("x",), claims={"x": "t"})
+    v = solve(p).claims[0]
+    assert not v.correct and "worst absolute error" in v.method and "e+308" not in v.method
+
+
 def test_mean_loss_claim_missing_1_over_N_is_a_constant_factor():
     p = NetworkProblem(dims={"N": 4, "C": 3}, given={"Z": ("N", "C"), "Y": ("N", "C")},
                        forward=(("S", "Z * 1"),), loss=("L", "cross_entropy(S, Y)"),
