@@ -310,3 +310,16 @@ def test_a_correct_claim_with_other_variables_is_still_correct_when_they_vary():
 def test_hints_name_only_what_is_true_of_the_claim(function, claim, hint):
     v = derive(function, claim=claim).claims[0]
     assert not v.correct and v.hint == hint
+
+
+@pytest.mark.parametrize("claim", ["2*exp(log(x))", "2*sqrt(x)**2", "2*x*sqrt(x)/sqrt(x)"])
+def test_a_claim_undefined_where_the_derivative_exists_is_wrong(claim):
+    # SymPy rewrites exp(log(x)) to x; the claim as written is undefined for x <= 0
+    v = derive("x**2", claim=claim).claims[0]
+    assert not v.correct and v.counterexample.claimed == "undefined"
+    assert v.counterexample.inputs["x"] <= 0
+
+
+def test_a_counterexample_gives_the_claim_as_written_not_as_sympy_rewrote_it():
+    v = derive("abs(x)", claim="sqrt(x)/sqrt(x)").claims[0]
+    assert v.counterexample.claimed == "undefined"  # it read "the claim gives 1"

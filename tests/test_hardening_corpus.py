@@ -3,7 +3,7 @@
 Every case must end with exit 2 and one message (with `file:line:col` when a file is at
 fault), an empty stdout in text formats or an `{"error": ...}` document with `--format json`,
 no traceback, no side effect (the marker file a payload would create does not exist), and it
-must be refused quickly (2 s per case, generous for a loaded CI machine: the point is that
+must be refused without hanging (10 s per case: a loaded machine took 2.1 s once; the point is that
 nothing hangs). `REAL` cases run the installed CLI in a subprocess (`python -m gradcli`); the
 others run in-process through the `cli` fixture, in both plain and json formats.
 """
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import pytest
 
 MARKER = "MARKER"
-BUDGET_SECONDS = 2.0
+BUDGET_SECONDS = 10.0  # a hang guard, not a speed target (bench/ has those)
 PAYLOAD = "__import__('os').system('touch MARKER')"
 
 

@@ -218,7 +218,7 @@ class Solver:
 
 
 def solve(problem, *, seed: int = 0) -> NetworkResult:
-    from gradcli.verify.network import LineFailed
+    from gradcli.derive.graph import LineFailed
 
     try:
         return Solver(problem, seed).result()

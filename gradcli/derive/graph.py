@@ -35,6 +35,16 @@ class Line:
     shape: Shape
 
 
+class LineFailed(Exception):
+    """A line torch refused at a sample point (bce of a value outside [0, 1]): the solver,
+    which knows the file, places `error` at the line `key` ("loss.L"). Defined here, not in
+    verify.network, so catching it does not import torch."""
+
+    def __init__(self, key: str, error: InputError):
+        super().__init__(error.message)
+        self.key, self.error = key, error
+
+
 @dataclass
 class Graph:
     given: dict[str, Shape]

@@ -178,7 +178,9 @@ class Route:
     def judge(self, claim: Node, text: str) -> Verdict:
         claimed_expr = build(claim, dict(self.symbols))
         samples = self._claim_samples(claimed_expr)
-        claimed = floats.values(claimed_expr, [s[2] for s in samples])
+        # values from the claim as written: SymPy's exp(log(x)) = x would hide where it is undefined
+        claimed = floats.values(build(claim, dict(self.symbols), faithful=True),
+                                [s[2] for s in samples])
         target = f"d/d{self.variable}"
         varied = (", the other variables varied over both signs" if self.variations else "")
         for (x, held, _, want, _), got in zip(samples, claimed, strict=True):

@@ -43,9 +43,26 @@ def _number(node: Num) -> sp.Expr:
     return sp.Rational(node.text) if node.text else sp.Float(node.value)
 
 
+# The same primitives left unevaluated: exp(log(x)) stays undefined for x < 0.
+UNEVALUATED = {
+    "exp": lambda x: sp.exp(x, evaluate=False), "log": lambda x: sp.log(x, evaluate=False),
+    "sqrt": lambda x: sp.Pow(x, sp.S.Half, evaluate=False),
+    "abs": lambda x: sp.Abs(x, evaluate=False), "sin": lambda x: sp.sin(x, evaluate=False),
+    "cos": lambda x: sp.cos(x, evaluate=False), "erf": lambda x: sp.erf(x, evaluate=False),
+    "tanh": lambda x: sp.tanh(x, evaluate=False), "sign": lambda x: sp.sign(x, evaluate=False),
+    "step": lambda x: sp.Heaviside(x, 0, evaluate=False),
+}
+
+
 class Builder:
-    def __init__(self, symbols: dict[str, sp.Symbol] | None = None):
+    """`faithful`: build without SymPy's automatic rewriting, which can widen a domain
+    (`exp(log(x))` becomes `x`, `sqrt(x)/sqrt(x)` becomes 1). A claim's values are taken from
+    the faithful tree, so a claim undefined for x < 0 is not the derivative of x² there."""
+
+    def __init__(self, symbols: dict[str, sp.Symbol] | None = None, *, faithful: bool = False):
         self.symbols = {} if symbols is None else symbols
+        self.faithful = faithful
+        self.primitives = UNEVALUATED if faithful else PRIMITIVES
 
     def __call__(self, node: Node) -> sp.Expr:
         return self.build(node, {})
@@ -65,7 +82,9 @@ class Builder:
             return self.symbols[node.id]
         if isinstance(node, Unary):
             inner = self.build(node.operand, scope)
-            return -inner if node.op == "-" else inner
+            if node.op != "-":
+                return inner
+            return sp.Mul(sp.S.NegativeOne, inner, evaluate=False) if self.faithful else -inner
         if isinstance(node, Transpose):
             return self.build(node.operand, scope)  # a scalar is its own transpose
         if isinstance(node, Binary):
@@ -73,6 +92,8 @@ class Builder:
                 raise InputError("@ needs matrices; a derivative target is a scalar function",
                                  column=node.column)
             a, b = self.build(node.left, scope), self.build(node.right, scope)
+            if self.faithful:
+                return _unevaluated(node.op, a, b)
             return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
                     "/": lambda: a / b, "**": lambda: a ** b}[node.op]()
         if isinstance(node, Call):
@@ -87,8 +108,8 @@ class Builder:
             raise InputError(f"{node.func} works on vectors and matrices; a scalar expression "
                              "cannot use it", column=node.column)
         arg = self.build(node.args[0], scope)
-        if node.func in PRIMITIVES:
-            return PRIMITIVES[node.func](arg)
+        if node.func in self.primitives:
+            return self.primitives[node.func](arg)
         definition, params = _definition(node.func)
         inner = {"x": arg}
         for i, param in enumerate(entry.params):
@@ -98,6 +119,19 @@ class Builder:
         return self.build(definition, inner)
 
 
-def build(node: Node, symbols: dict[str, sp.Symbol] | None = None) -> sp.Expr:
+def _unevaluated(op: str, a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    if op == "+":
+        return sp.Add(a, b, evaluate=False)
+    if op == "-":
+        return sp.Add(a, sp.Mul(sp.S.NegativeOne, b, evaluate=False), evaluate=False)
+    if op == "*":
+        return sp.Mul(a, b, evaluate=False)
+    if op == "/":
+        return sp.Mul(a, sp.Pow(b, sp.S.NegativeOne, evaluate=False), evaluate=False)
+    return sp.Pow(a, b, evaluate=False)
+
+
+def build(node: Node, symbols: dict[str, sp.Symbol] | None = None, *,
+          faithful: bool = False) -> sp.Expr:
     """The SymPy expression of a scalar tree, catalog functions expanded to primitives."""
-    return Builder(symbols)(node)
+    return Builder(symbols, faithful=faithful)(node)

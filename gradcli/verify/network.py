@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from gradcli.derive.graph import Graph
+from gradcli.derive.graph import Graph, LineFailed
 from gradcli.derive.shapes import Shape, fmt, sizes
 from gradcli.errors import InputError
 from gradcli.expr.ast import Binary, Call, Name, Node, Transpose, walk
@@ -193,15 +193,6 @@ def _check_distributions(graph: Graph, problem, fixed: dict, doms: dict) -> None
 
 
 # -- the forward pass and the routes ----------------------------------------------------
-
-class LineFailed(Exception):
-    """A forward line torch refused at a sample point (bce of a value outside [0, 1]): the
-    solver, which knows the file, places `error` at the line `key` ("loss.L")."""
-
-    def __init__(self, key: str, error: InputError):
-        super().__init__(error.message)
-        self.key, self.error = key, error
-
 
 def forward(graph: Graph, givens: Mapping[str, Tensor],
             overrides: Mapping[str, Tensor] | None = None) -> dict[str, Tensor]:
