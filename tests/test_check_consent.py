@@ -11,10 +11,10 @@ reference: builtin:reverse_rows
 solution: payload.py
 """
 
-PAYLOAD = """import pathlib
-pathlib.Path(__file__).with_name("MARKER").write_text("ran")
-def reverse_rows(X):
-    return X.flip(1)
+# Wrong on purpose (it reverses the order of the rows), so whether it ran shows in the verdicts:
+# a marker file cannot, since the sandbox refuses writes.
+PAYLOAD = """def reverse_rows(X):
+    return X.flip(0)
 """
 
 
@@ -26,12 +26,12 @@ def _files(tmp_path):
 
 def test_check_does_not_run_a_solution_named_by_the_file(cli, tmp_path):
     r = cli("check", _files(tmp_path))
-    assert r.exit_code == 0, r.output
-    assert not (tmp_path / "MARKER").exists()
+    assert r.exit_code == 0, r.output  # the built-in reference was checked instead
+    assert "payload.py" not in r.output.split("was not run")[1]
     assert "was not run" in r.output and "--run-solutions" in r.output
 
 
 def test_run_solutions_is_the_users_consent(cli, tmp_path):
-    r = cli("check", _files(tmp_path), "--run-solutions")
-    assert r.exit_code == 0, r.output
-    assert (tmp_path / "MARKER").read_text() == "ran"
+    r = cli("check", _files(tmp_path), "--run-solutions", "--format", "plain")
+    assert r.exit_code == 1, r.output  # the payload ran, and is wrong
+    assert f"Cases: {tmp_path / 'payload.py'}" in r.output and " wrong " in r.output

@@ -207,3 +207,77 @@ def test_a_solution_given_as_a_pipe_is_refused_as_not_a_regular_file(cli):
     assert r.exit_code == 2, r.output
     assert f"solution file is not a regular file (a pipe or device cannot be read twice): " \
            f"/dev/fd/{read}" in r.output
+
+
+def test_a_solution_cannot_start_processes_that_outlive_gradcli(cli):
+    r, doc = run_json(cli, "q1", "q1_forks_a_daemon.py")
+    assert r.exit_code == 1, r.output
+    assert verdicts(doc) == ["constraint broken"] * 7
+    assert doc["cases"][0]["detail"] == \
+        "called os.fork (a solution may not start a process) at line 10"
+
+
+def test_a_solution_cannot_signal_the_process_that_judges_it(cli):
+    r, doc = run_json(cli, "q1", "q1_kills_gradcli.py")
+    assert r.exit_code == 1, r.output
+    assert doc["cases"][0]["detail"] == "called os.kill (a solution may not send a signal) at line 7"
+
+
+def test_a_solution_cannot_write_files(cli):
+    r, doc = run_json(cli, "q1", "q1_writes_a_file.py")
+    assert r.exit_code == 1, r.output
+    assert not (SOLUTIONS / "written_by_solution.txt").exists()
+    assert "open (a solution may not open a file for writing) at line 4" in r.output
+
+
+def test_a_forbidden_function_through_private_internals_breaks_the_constraint(cli):
+    r, doc = run_json(cli, "q1", "q1_private_mean.py")
+    [v] = doc["constraints"]["violations"]
+    assert (v["what"], v["detail"]) == (
+        "torch.mean", "torch._C._VariableFunctions.mean (torch.mean under another name)")
+    assert r.exit_code == 1
+
+
+def test_a_complex_result_is_wrong_not_its_real_part(cli):
+    r, doc = run_json(cli, "q1", "q1_complex.py")
+    assert r.exit_code == 1, r.output
+    assert doc["cases"][0]["detail"].startswith("returned a complex tensor (complex128)")
+
+
+def test_sigterm_to_gradcli_stops_the_solution_process_too(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "gradcli", "exercise", "q2", "--solution",
+                             str(SOLUTIONS / "q2_loops_forever.py"), "--timeout", "60"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = None
+    deadline = time.monotonic() + 60
+    while child is None and time.monotonic() < deadline:  # wait for the solution's process
+        time.sleep(0.2)
+        child = next((int(d.name) for d in Path("/proc").iterdir()
+                      if d.name.isdigit() and _parent(int(d.name)) == proc.pid), None)
+    assert child is not None, "the solution's process never started"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    time.sleep(0.5)
+    assert not os.path.exists(f"/proc/{child}") or _state(child) == "Z", "the child survived"
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"

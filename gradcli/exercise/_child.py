@@ -14,6 +14,14 @@ Limits are set here, after torch is imported (torch alone maps ~600 MB of addres
 RLIMIT_AS caps what the solution may add, RLIMIT_CPU is a backstop for the parent's wall
 clock. Forbidden functions are replaced by wrappers that raise `ForbiddenCall` when called
 from the solution file; calls made by library code (torch calling itself) pass through.
+
+Before the solution is loaded, an audit hook (which nothing can remove) refuses what no
+exercise needs: starting or signalling processes, sockets, and opening files for writing.
+Without it a solution could fork a daemon that outlives gradcli (`setsid` escapes the process
+group the parent kills), kill the parent, or write files. The hook refuses these whoever
+asks, since a solution can run code under another file name (`exec`); the runner itself does
+none of them once the hook is in place. It is no security boundary against a determined
+attacker (Python's audit hooks are not), but it stops every escape we know of in the way.
 """
 
 import importlib.machinery
@@ -63,6 +71,45 @@ def caller_line():
     frame = sys._getframe(2)
     if frame is not None and os.path.realpath(frame.f_code.co_filename) == JOB.path:
         return frame.f_lineno
+    return None
+
+
+# Audit events refused once the solution is loaded, and what they would do.
+REFUSED = {
+    "os.fork": "start a process", "os.forkpty": "start a process",
+    "os.posix_spawn": "start a process", "os.spawn": "start a process",
+    "os.exec": "run a program", "os.system": "run a shell command",
+    "subprocess.Popen": "start a process", "os.kill": "send a signal",
+    "os.killpg": "send a signal", "signal.pthread_kill": "send a signal",
+    "socket.connect": "open a network connection", "socket.bind": "open a network socket",
+    "socket.sendto": "send over the network", "os.truncate": "truncate a file",
+    "os.remove": "delete a file", "os.rename": "rename a file", "os.rmdir": "delete a folder",
+    "os.mkdir": "create a folder", "shutil.rmtree": "delete a folder",
+}
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+def refuse(event, args):
+    """The audit hook: the first refused event becomes a forbidden call at the solution's line."""
+    what = REFUSED.get(event)
+    if what is None and event == "open" and len(args) >= 3:
+        mode, flags = args[1], args[2]
+        if (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                isinstance(flags, int) and flags & WRITE_FLAGS):
+            what = "open a file for writing"
+    if what is None:
+        return
+    JOB.calls.append((f"{event} (a solution may not {what})", solution_line()))
+    raise ForbiddenCall(f"{event} is not allowed: a solution may not {what}")
+
+
+def solution_line():
+    """The innermost line of the solution file on the stack, if any."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if os.path.realpath(frame.f_code.co_filename) == JOB.path:
+            return frame.f_lineno
+        frame = frame.f_back
     return None
 
 
@@ -176,6 +223,8 @@ def run_case(torch, function, case):
         return {"status": "forbidden", "call": name, "line": line}
     if not isinstance(out, torch.Tensor):
         return {"status": "not_tensor", "type": type(out).__name__}
+    if out.is_complex():  # converting to float64 would drop the imaginary part
+        return {"status": "complex", "dtype": str(out.dtype).replace("torch.", "")}
     if out.numel() > MAX_OUTPUT_ENTRIES:
         return {"status": "too_large", "shape": list(out.shape)}
     return {"status": "ok", "shape": list(out.shape), "dtype": str(out.dtype).replace("torch.", ""),
@@ -193,6 +242,8 @@ def main():
     torch.set_num_threads(1)
     patch(JOB.forbid)
     limit(JOB.memory_mb, JOB.cpu_seconds)
+    sys.dont_write_bytecode = True  # loading the solution must not write its .pyc
+    sys.addaudithook(refuse)
     emit(proto, event="ready")
     function = load(proto)
     if function is None:

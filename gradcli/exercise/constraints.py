@@ -184,10 +184,18 @@ def _forbidden(node, forbid, by_name, aliases, stars) -> tuple[str, str] | None:
     if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
         path = _resolve(node, aliases)
         if path is not None:
-            return _match(path, forbid, path)
+            hit = _match(path, forbid, path)
+            if hit is not None:
+                return hit
         if node.attr in by_name:  # a method on a value: X.mean(), X.sum(0).mean()
+            if path is not None:  # torch._C._VariableFunctions.mean: torch.mean by another path
+                return by_name[node.attr], f"{path} ({by_name[node.attr]} under another name)"
             base = _short(ast.unparse(node.value))
             return by_name[node.attr], f"{base}.{node.attr} (the method form of {by_name[node.attr]})"
+        private = [p for p in (path or "").split(".")[1:] if p.startswith("_") and not p.startswith("__")]
+        if private:  # torch._C: where forbidden functions live under other names
+            return (f"private internals ({path.split('.')[0]}.{private[0]})",
+                    f"{path} (private internals reach forbidden functions under other names)")
         return None
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
             and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)

@@ -92,6 +92,7 @@ def run(job: dict, *, timeout: float, startup: float = STARTUP_SECONDS) -> Run:
         proc = subprocess.Popen([sys.executable, "-I", "-B", str(CHILD)], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=err, cwd=cwd, env=_environment(),
                                 start_new_session=True)
+        previous = _stop_on_sigterm()
         try:
             _feed(proc, job)
             _collect(proc, result, timeout=timeout, startup=startup)
@@ -99,10 +100,25 @@ def run(job: dict, *, timeout: float, startup: float = STARTUP_SECONDS) -> Run:
             _stop(proc)
             proc.wait()
             proc.stdout.close()
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
         if result.stopped is not None and result.stopped["reason"] == "crash":
             result.stopped["exit"] = _exit_description(proc.returncode)
             result.stderr_tail = _stderr_tail(err)
     return result
+
+
+def _stop_on_sigterm():
+    """Make SIGTERM (what `timeout` and CI runners send) unwind like Ctrl-C, so the child's
+    group is killed on the way out instead of left spinning. The previous handler, or None
+    outside the main thread (where handlers cannot be set)."""
+    def terminated(signum, frame):
+        raise SystemExit(128 + signum)
+
+    try:
+        return signal.signal(signal.SIGTERM, terminated)
+    except ValueError:
+        return None
 
 
 def _stop(proc: subprocess.Popen) -> None:

@@ -57,6 +57,10 @@ def _from_event(base: dict, event: dict, want, rtol: float, atol: float) -> Case
     if status == "not_tensor":
         return CaseResult(**base, verdict="wrong",
                           detail=f"returned a {event.get('type')}, not a torch.Tensor")
+    if status == "complex":
+        return CaseResult(**base, verdict="wrong",
+                          detail=f"returned a complex tensor ({event.get('dtype')}); the exercise "
+                                 "expects real values (an imaginary part is not dropped)")
     if status == "too_large":
         return CaseResult(**base, verdict="wrong",
                           detail=f"returned a tensor of shape {shape_text(event['shape'])}, "
