@@ -314,7 +314,10 @@ def derivative_bound(entry: catalog.Entry, depth: int) -> Bound:
         return Bound(sup=sup, argmax=None, attained_on=_interval(g, x, tail, level), **common)
     nearest = int(at[torch.argmin(x[at].abs())])  # of several maxima (cos), the one nearest 0
     best_x, best = _refine_point(g, float(x[nearest]), 2 * spacing)
-    return Bound(sup=max(best, sup), argmax=_snap(best_x), attained_on=None, **common)
+    argmax = _snap(best_x)
+    if argmax != best_x:  # |softsign′| at the snapped 0 is exactly 1, not 0.9999999999999973
+        best = max(best, float(g(torch.tensor([argmax], dtype=torch.float64))[0]))
+    return Bound(sup=max(best, sup), argmax=argmax, attained_on=None, **common)
 
 
 # -- the network -----------------------------------------------------------------------

@@ -323,3 +323,18 @@ def test_a_claim_undefined_where_the_derivative_exists_is_wrong(claim):
 def test_a_counterexample_gives_the_claim_as_written_not_as_sympy_rewrote_it():
     v = derive("abs(x)", claim="sqrt(x)/sqrt(x)").claims[0]
     assert v.counterexample.claimed == "undefined"  # it read "the claim gives 1"
+
+
+def test_a_claim_that_differs_only_between_two_close_switches_is_wrong():
+    # step(x + 0.0005) for relu′ differs on (-0.0005, 0): both probes 1e-3 away missed it
+    v = derive("relu", claim="step(x + 0.0005)").claims[0]
+    assert not v.correct and v.counterexample.inputs == {"x": -0.00025}
+
+
+def test_the_claim_tolerance_names_its_absolute_part():
+    v = derive("1e-9*x", claim="0").claims[0]
+    assert v.correct and "rtol 1e-07, atol 1e-09" in v.method
+
+
+def test_an_integer_in_the_answer_is_not_explained_as_a_multiple_of_a_parameter():
+    assert derive("leaky_relu(x, 0.2)", check=False).constants == ()  # read "1 = 5·0.2"

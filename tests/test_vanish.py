@@ -310,3 +310,11 @@ def test_a_misspelt_activation_in_a_file_is_offered_only_usable_activations(tmp_
     message = str(err.value)
     assert "'sigmoidd' is not one of exp, abs, sin" in message  # log and sqrt are not offered
     assert " log," not in message and "sqrt" not in message
+
+
+def test_softsign_bound_is_exactly_one_at_zero_so_it_is_not_said_to_shrink_every_layer():
+    from gradcli import catalog
+    from gradcli.vanishing import derivative_bound
+
+    bound = derivative_bound(catalog.lookup("softsign"), 20)
+    assert (bound.sup, bound.argmax) == (1.0, 0.0)  # was 0.9999999999999973: "shrinks it at every layer"

@@ -207,6 +207,8 @@ def explain_constants(target: Node, result: Node) -> tuple[str, ...]:
             continue
         seen.add(n.value)
         v = float(n.value)
+        if v == int(v):  # 1 = 5·0.2 in leaky_relu′ is a coincidence, not an explanation
+            continue
         for c, text in given.items():
             if c in (0, 1):
                 continue

@@ -52,6 +52,7 @@ class Route:
     def __init__(self, target: Node, derived: Node, variable: str, *, seed: int,
                  domain: str = "real", kinks: tuple[float, ...] = ()):
         self.variable = variable
+        self.kinks = kinks
         self.symbols: dict[str, sp.Symbol] = {variable: symbol(variable)}
         self.x = self.symbols[variable]
         self.target = build(target, self.symbols)
@@ -193,7 +194,8 @@ class Route:
                                               want, where=where),
                                hint=self._hint(claimed, samples),
                                method=f"compared at {len(samples)} points in float64{varied}")
-        method = (f"equal at {len(samples)} points (float64, rtol {CLAIM_RTOL:g}{varied}); "
+        method = (f"equal at {len(samples)} points (float64, rtol {CLAIM_RTOL:g}, atol "
+                  f"{CLAIM_ATOL:g}{varied}); "
                   + self._prove(claimed_expr))
         return Verdict(target, text, True, method=method)
 
@@ -204,9 +206,13 @@ class Route:
         landmarks (`sigmoid(x)*(1 - sigmoid(x))*(1 + step(x - 12))` agrees with σ′ at every
         sample point and is wrong for every x > 12); and the moderate points again with the
         other variables varied (`abs(y)` for ∂(x·y)/∂x agrees at every positive y)."""
-        probes = set(PROBE_FAR) | {p for r in self._switches(claimed, self.reference)
+        switches = sorted(self._switches(claimed, self.reference) | set(self.kinks))
+        probes = set(PROBE_FAR) | {p for r in switches
                                    for p in (r - PROBE_GAP * max(1.0, abs(r)),
                                              r + PROBE_GAP * max(1.0, abs(r)))}
+        # between two switches closer than the probes' gap (step(x + 0.0005) for relu′, whose
+        # switch is at 0) only a point in the middle sees the difference
+        probes |= {(a + b) / 2 for a, b in zip(switches, switches[1:], strict=False) if b > a}
         base = [(x, self.held, at, r, f) for x, at, r, f in zip(
             self.points, self._at_points, self._reference_values, self._function_values,
             strict=True)]
