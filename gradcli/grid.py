@@ -46,6 +46,9 @@ def read(spec: str, *, what: str = "grid", stdin: TextIO | None = None) -> Grid:
             # rows, not a path: "g11/4 g11/4; ..." is a grid with a bad value, not a missing file
             return parse(spec, what=what)
         if not _is_file(path):
+            if path.is_dir():
+                raise InputError(f"{what}: {spec} is a directory, not a grid file",
+                                 hint="give a text/CSV file, '-' for stdin, or the grid inline")
             raise InputError(f"{what}: no such file: {spec}",
                              hint="give a path to a text/CSV file, '-' for stdin, "
                                   "or the grid inline, e.g. \"1 2; 3 4\"")

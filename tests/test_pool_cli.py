@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 
 WORKSHEET = "2 2 7 3; 9 4 6 1; 8 5 2 4; 3 1 2 6"
+FOLDER = str(Path(__file__).parent)
 JSON_KEYS = {"kind", "name", "passed", "seed", "checks", "notes", "output", "grad_input", "mode",
              "kernel", "stride", "padding", "count_include_pad", "upstream", "symbolic", "claim",
              "claims", "windows", "ties", "input", "grad_input_formulas", "upstream_names"}
@@ -135,6 +137,8 @@ def test_grid_from_stdin_and_from_a_csv_file(cli, tmp_path):
                              "both say '-' (put the others inline or in files)"),
     (("-i", "missing/grid.csv"), "--input: no such file: missing/grid.csv (give a path to a "
                                  "text/CSV file, '-' for stdin, or the grid inline, e.g. \"1 2; 3 4\")"),
+    (("-i", FOLDER), f"--input: {FOLDER} is a directory, not a grid file (give a text/CSV file, "
+                     "'-' for stdin, or the grid inline)"),
 ])
 def test_bad_input_exits_2_with_one_clear_message(cli, args, message):
     r = cli("pool", *args, "-f", "plain", input="1 2\n")
