@@ -35,3 +35,33 @@ def test_run_solutions_is_the_users_consent(cli, tmp_path):
     r = cli("check", _files(tmp_path), "--run-solutions", "--format", "plain")
     assert r.exit_code == 1, r.output  # the payload ran, and is wrong
     assert f"Cases: {tmp_path / 'payload.py'}" in r.output and " wrong " in r.output
+
+
+CUSTOM = """format: 1
+kind: implementation
+name: custom
+function: softmax_rows
+inputs: {X: [3, 4]}
+reference: softmax(X, dim=1)
+solution: payload.py
+"""
+
+
+def test_a_named_solution_without_a_reference_solution_points_at_run_solutions(cli, tmp_path):
+    # the hint read "give one with --solution FILE.py", an option check does not have
+    (tmp_path / "c.yaml").write_text(CUSTOM)
+    (tmp_path / "payload.py").write_text("def softmax_rows(X):\n    return X\n")
+    r = cli("check", str(tmp_path / "c.yaml"))
+    assert r.exit_code == 2
+    assert "gradcli check runs only with --run-solutions" in r.stderr
+
+
+def test_fixed_input_sizes_over_the_budget_are_refused_at_their_line(cli, tmp_path):
+    # 100000×100000 asked torch for 80 GB: exit 3
+    path = tmp_path / "huge.yaml"
+    path.write_text("format: 1\nkind: implementation\nname: huge\nfunction: ident\n"
+                    "inputs: {X: [100000, 100000]}\nreference: X\n")
+    r = cli("check", str(path))
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"error: {path}:5:13: inputs.X: X has 10,000,000,000 entries; an "
+                               "implementation exercise takes at most 250,000 per input")

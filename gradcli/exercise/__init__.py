@@ -42,8 +42,13 @@ def solve(problem, seed: int = 0) -> ExerciseResult:
     path = _solution_path(problem)
     if path is None:
         if not reference_code:
-            raise InputError(f"no solution to check for {problem.function!r}",
-                             hint="give one with --solution FILE.py")
+            named = any("was not run" in note for note in problem.notes)  # check's consent note
+            raise InputError(
+                f"no solution to check for {problem.function!r} (gradcli has no reference "
+                f"solution of it)",
+                hint="the file names a solution, which gradcli check runs only with "
+                     "--run-solutions" if named else
+                     "gradcli exercise FILE --solution SOLUTION.py runs one")
         with tempfile.TemporaryDirectory(prefix="gradcli-solution-") as tmp:
             path = Path(tmp) / "reference_solution.py"
             path.write_text(reference_code, encoding="utf-8")

@@ -11,6 +11,7 @@ their own later errors at the same place.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,7 @@ def _implementation(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
     out: dict[str, Any] = {"function": r.name(m.get("function"), "function")} \
         if m.get("function") is not None else {}
     out["inputs"] = shapes(r, m.get("inputs"), "inputs", None)
+    _input_budget(r, m.get("inputs"), out["inputs"])
     ref = m.get("reference")
     if ref is not None:
         out["reference"] = _reference(r, ref, out["inputs"])
@@ -122,6 +124,25 @@ def _implementation(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
         items = r.items(m.get("notes"), "notes")
         out["notes"] = INVALID if items is INVALID else tuple(r.text(x, "notes") for x in items)
     return out
+
+
+MAX_INPUT_ENTRIES = 250_000  # per input of an implementation problem (500×500)
+
+
+def _input_budget(r: Reader, node: Node | None, inputs: dict[str, Any]) -> None:
+    """Fixed sizes are used as written, and every case builds the input and the reference in
+    float64 (and the child again): 100000×100000 asked for 80 GB and ended in exit 3."""
+    if not isinstance(node, Mapping):
+        return
+    for key, value in node.items:
+        shape = inputs.get(key.text)
+        if not isinstance(shape, tuple) or not all(isinstance(d, int) for d in shape):
+            continue
+        entries = math.prod(shape)
+        if entries > MAX_INPUT_ENTRIES:
+            r.error(value, f"{key.text} has {entries:,} entries; an implementation exercise takes "
+                           f"at most {MAX_INPUT_ENTRIES:,} per input",
+                    f"inputs.{key.text}", "use a dim name (drawn small per case) or smaller sizes")
 
 
 def _reference(r: Reader, node: Node, inputs: dict[str, Any]) -> Any:
