@@ -10,6 +10,7 @@ import io
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,8 @@ from gradcli.render import rich as rich_format
 from gradcli.render.blocks import Bars, Formula, Grid, Heading, Table, Text
 from gradcli.render.layouts import summary
 from gradcli.results import Check, Outcome, Verdict
+
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "gradcli" / "bundled"
 
 BLOCKS = [
     Heading("Q3 [bold]net[/bold] \x1b[31m", 1),
@@ -306,6 +309,21 @@ def test_latex_shows_control_characters_and_unknown_unicode_as_text():
 def test_latex_maps_course_notation_to_maths():
     assert latex.escape("n×n, y ⊙ xᵀ, σ") == (
         r"n\ensuremath{\times}n, y \ensuremath{\odot} x\ensuremath{^{\top}}, \ensuremath{\sigma}")
+
+
+def test_latex_maps_hats_and_subscript_letters_of_the_index_notation_to_maths():
+    # batch_norm's Ẑ and X̂, conv's Σⱼ and Σₐ,ᵦ printed as <U+1E90>, <U+0302>, <U+2C7C>
+    assert latex.escape("Ẑ, X̂, Σⱼ, Σₐ,ᵦ") == (
+        r"\ensuremath{\hat{Z}}, \ensuremath{\hat{X}}, \ensuremath{\Sigma}\ensuremath{_{j}}, "
+        r"\ensuremath{\Sigma}\ensuremath{_{a}},\ensuremath{_{b}}")
+    assert latex.escape("X̂", keep_unicode=True) == "X̂"
+
+
+def test_bundled_problems_print_no_raw_unicode_in_latex(cli):
+    r = cli("check", str(BUNDLED_DIR), "--format", "latex")
+    assert "<U+" not in r.stdout
+    assert "·" not in "".join(re.findall(r"\\\[.*?\\\]", r.stdout, flags=re.S))  # N·m in maths
+    assert "{N·m}" not in r.stdout
 
 
 def test_latex_aligns_a_run_of_formulas_and_sets_one_alone_in_display_maths():

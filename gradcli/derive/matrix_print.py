@@ -82,6 +82,8 @@ class Printer:
         if isinstance(node, Eye):
             return "I"
         if isinstance(node, DimNum):
+            if self.latex and node.symbol:  # N·m, a count of entries: a product in maths
+                return node.symbol.replace("·", r" \cdot ")
             return node.symbol or number(node.value)
         if isinstance(node, Num):
             return node.text or number(node.value)

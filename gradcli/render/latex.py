@@ -51,7 +51,14 @@ _UNICODE = {
     "±": r"\pm", "ⁿ": "^{n}", "ᶠ": "^{f}", "ᵍ": "^{g}", "⁻": "^{-}", "⁺": "^{+}",
     **{chr(0x2070 + d) if d not in (1, 2, 3) else "¹²³"[d - 1]: f"^{{{d}}}" for d in range(10)},
     **{chr(0x2080 + d): f"_{{{d}}}" for d in range(10)},
+    # subscript letters (Σⱼ, xᵢ) and hatted capitals (Ẑ, a normalised Z)
+    **{c: f"_{{{letter}}}" for c, letter in zip("ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼᵣᵤᵥ", "aeoxhklmnpstijruv",
+                                                strict=True)},
+    "ᵦ": "_{b}",  # the index notation's Σₐ,ᵦ: Unicode has no subscript b, so it borrows β's
+    "Ẑ": r"\hat{Z}", "Ĝ": r"\hat{G}", "Ĥ": r"\hat{H}", "Ŝ": r"\hat{S}", "Ŷ": r"\hat{Y}",
 }
+# A letter followed by the combining circumflex (X̂): one hatted letter.
+_COMBINING_HAT = "\u0302"
 # Typographic characters with a text-mode spelling.
 _TEXT = {"–": "--", "—": "---", "“": "``", "”": "''", "‘": "`", "’": "'", "\u00a0": "~",
          "█": r"\rule{0.6em}{1.6ex}"}
@@ -60,7 +67,7 @@ _TEXT = {"–": "--", "—": "---", "“": "``", "”": "''", "‘": "`", "’":
 _LAST_SAFE = 0x17F
 # `--` and `---` would print as dashes (`--seed` as `–seed`), so a hyphen before a hyphen is
 # followed by `{}`.
-_ESCAPED = re.compile("-(?=-)|[" + re.escape("".join(_SPECIAL) + "".join(_UNICODE) + "".join(_TEXT))
+_ESCAPED = re.compile("[A-Za-z]" + _COMBINING_HAT + "|-(?=-)|[" + re.escape("".join(_SPECIAL) + "".join(_UNICODE) + "".join(_TEXT))
                       + chr(_LAST_SAFE + 1) + "-\U0010ffff]")
 
 
@@ -68,6 +75,8 @@ def _replace(match: re.Match, *, keep_unicode: bool = False) -> str:
     char = match.group()
     if char == "-":
         return "-{}"
+    if char.endswith(_COMBINING_HAT):
+        return char if keep_unicode else r"\ensuremath{\hat{" + char[0] + "}}"
     if char in _SPECIAL:
         return _SPECIAL[char]
     if keep_unicode:
