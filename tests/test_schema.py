@@ -168,3 +168,16 @@ def test_the_schema_module_imports_nothing_heavy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).parent.parent)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("fmt", ["json", "plain", "rich", "markdown", "latex"])
+def test_schema_takes_every_format_and_prints_the_same_schema(cli, fmt):
+    # `gradcli schema --format json` was "No such option"; the SPEC gives every command --format
+    r = cli("schema", "--format", fmt, "--debug")
+    assert r.exit_code == 0, r.output
+    text = r.stdout
+    if fmt == "markdown":
+        text = text.split("```json\n", 1)[1].rsplit("```", 1)[0]
+    elif fmt == "latex":
+        text = text.split("\\begin{verbatim}\n", 1)[1].split("\\end{verbatim}", 1)[0]
+    assert json.loads(text)["title"] == "gradcli problem file (format 1)"
