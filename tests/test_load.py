@@ -61,7 +61,10 @@ def test_billion_laughs_is_refused_at_once_without_expansion(complaints):
     assert time.perf_counter() - started < 2
     assert found[0] == "p.yaml:3:5: anchors are not allowed (&a0); write each value out"
     assert found[2] == "p.yaml:4:10: aliases are not allowed (*a0); write the value out"
-    assert len(found) == 10 + 9 * 10
+    # three of each kind, then a count: it listed all 100 (82 lines for a smaller file)
+    assert found[-2:] == ["p.yaml: anchors are not allowed: 7 more like the above",
+                          "p.yaml: aliases are not allowed: 87 more like the above"]
+    assert len(found) == 3 + 3 + 2
 
 
 def test_duplicate_keys_are_refused_at_the_second_one(complaints):
@@ -293,3 +296,4 @@ def test_expression_columns_are_exact_in_crlf_files_too(complaints):
     assert complaints(text.replace("\n", "\r\n")) == [
         "p.yaml:3:15: function: unknown function 'sigmod' (did you mean 'sigmoid'?)",
         "p.yaml:6:5: claim: unknown function 'sigmod' (did you mean 'sigmoid'?)"]
+

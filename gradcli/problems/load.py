@@ -150,6 +150,9 @@ def compose(text: str, file: str | None = None) -> Node:
     return builder.root
 
 
+REPEATS = 3  # complaints of one kind listed before the rest are only counted
+
+
 class _Builder:
     """Builds the tree from ruamel's event stream, refusing what a problem file may not hold."""
 
@@ -160,11 +163,24 @@ class _Builder:
         self.stack: list[tuple[type, list[Node], int, int]] = []
         self.root: Node | None = None
         self.documents = 0
+        self.repeats: dict[str, int] = {}
 
     def error(self, message: str, mark, hint: str | None = None) -> None:
+        """One complaint; a kind repeated more than REPEATS times (a billion-laughs file has
+        dozens of anchors and aliases) is counted after its first few, not listed."""
+        kind = message.split(" (", 1)[0]
+        self.repeats[kind] = self.repeats.get(kind, 0) + 1
+        if self.repeats[kind] > REPEATS:
+            return
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
         self.errors.append(InputError(message, file=self.file, line=line, column=column,
                                       hint=hint))
+
+    def count_repeats(self) -> None:
+        for kind, n in self.repeats.items():
+            if n > REPEATS:
+                self.errors.append(InputError(f"{kind}: {n - REPEATS} more like the above",
+                                              file=self.file))
 
     def run(self) -> None:
         from ruamel.yaml import YAML
@@ -190,6 +206,7 @@ class _Builder:
                 " is not allowed in a YAML file", file=self.file, line=line, column=column))
         except YAMLError as exc:  # pragma: no cover - ruamel's other errors carry no mark
             self.errors.append(InputError(f"invalid YAML: {exc}", file=self.file))
+        self.count_repeats()
 
     def event(self, event) -> bool:
         from ruamel.yaml import events as ev
