@@ -338,3 +338,15 @@ def test_the_claim_tolerance_names_its_absolute_part():
 
 def test_an_integer_in_the_answer_is_not_explained_as_a_multiple_of_a_parameter():
     assert derive("leaky_relu(x, 0.2)", check=False).constants == ()  # read "1 = 5·0.2"
+
+
+@pytest.mark.parametrize("function", ["relu(x)**2", "abs(x)**3", "x*relu(x)"])
+def test_a_kink_smoothed_out_by_the_expression_is_not_called_not_differentiable(function):
+    r = derive(function)
+    assert r.passed and not any("not differentiable" in n for n in r.notes)
+
+
+def test_a_point_where_the_function_is_undefined_is_said_to_be_so():
+    r = derive("log(abs(x))")
+    assert "undefined at x = 0, so not differentiable there" in r.notes
+    assert derive("relu").notes[0].startswith("not differentiable at x = 0")

@@ -10,6 +10,8 @@ torch's is the one we name.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from gradcli import catalog
@@ -95,9 +97,16 @@ def kink_notes(target: Node, derivative: Node, variable: str, entry: catalog.Ent
                held: dict[str, float], kinks: tuple[float, ...]) -> list[str]:
     notes = []
     for k in kinks:
-        expected, _, _ = _autograd(target, entry, [k], variable, held)
+        expected, _, value = _autograd(target, entry, [k], variable, held)
         got = _ours(derivative, [k], variable, held)
         e, g = float(expected[0]), float(got[0])
+        if not math.isfinite(float(value[0])):  # log(abs(x)) at 0: nothing to differentiate
+            notes.append(f"undefined at {variable} = {k:g}, so not differentiable there")
+            continue
+        gap = 1e-6 * max(1.0, abs(k))
+        left, right = (float(v) for v in _ours(derivative, [k - gap, k + gap], variable, held))
+        if all(math.isfinite(v) and abs(v - g) <= 1e-4 * max(1.0, abs(g)) for v in (left, right)):
+            continue  # relu(x)**2 at 0: the kink inside is smoothed out (derivative 0 both sides)
         convention = entry.kink_note if entry is not None and entry.kink_note else ""
         if abs(e - g) <= AUTOGRAD.atol + AUTOGRAD.rtol * abs(e):
             notes.append(f"not differentiable at {variable} = {k:g}: the formula gives {g:.6g}, "
