@@ -169,6 +169,13 @@ def test_a_claim_that_splits_a_max_tie_is_told_about_torch_tie_convention():
     assert r.claims[0].hint.startswith("ties: torch sends the whole upstream value to the first")
 
 
+def test_a_claim_that_picks_another_tied_maximum_is_told_it_is_a_valid_subgradient():
+    r = solve(PoolingProblem(input=read("1 1; 1 1"), mode="max", claim=read("0 0; 0 1")))
+    assert r.wrong_cells == ((0, 0), (1, 1))
+    assert r.claims[0].hint.startswith("every wrong cell is in a tied window: the claim sends the "
+                                       "upstream value to another of the tied maxima")
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"kernel": 5}, "kernel 5×5 is larger than the 4×4 input grid"),
     ({"kernel": 3, "padding": 2}, "padding 2 is more than half the kernel size 3; torch refuses it"),

@@ -148,7 +148,7 @@ def judge(r: PoolingResult, claim: Grid):
         counterexample=None if not wrong else Counterexample(
             inputs={"upstream": [list(row) for row in upstream]}, claimed=w.got, true=w.expected,
             where=where),
-        hint="" if not wrong else _hint(r, claim, upstream),
+        hint="" if not wrong else _hint(r, claim, upstream, wrong),
         method=f"compared cell by cell with torch autograd for {given} "
                f"(float64, rtol {CLAIM.rtol:g}, atol {CLAIM.atol:g})")
     return verdict, wrong, upstream, expected
@@ -164,11 +164,16 @@ def _close(a: Grid, b: Grid) -> bool:
     return worst(_tensor(a), _tensor(b), CLAIM)[1]
 
 
-def _hint(r: PoolingResult, claim: Grid, upstream: Grid) -> str:
+def _hint(r: PoolingResult, claim: Grid, upstream: Grid, wrong: tuple = ()) -> str:
     """Name a common mistake when the claim is exactly what that mistake gives."""
     for label, grid in _mistakes(r, upstream):
         if _close(grid, claim):
             return label
+    tied = {cell for win in r.windows for cell in win.tied}
+    if r.mode == "max" and wrong and all(cell in tied for cell in wrong):
+        return ("every wrong cell is in a tied window: the claim sends the upstream value to "
+                "another of the tied maxima, a valid subgradient, but torch (and this answer) "
+                "sends it to the first maximum in row-major order")
     return ""
 
 
