@@ -233,6 +233,12 @@ def test_wrt_naming_nothing_is_refused_with_a_suggestion(complaints):
         "p.yaml:17:17: wrt: 'y' is listed twice"]
 
 
+def test_an_empty_wrt_is_refused_as_the_schema_says(complaints):
+    found = complaints(Q3.replace("wrt: [y, W, b]", "wrt: []").split("claims:")[0])
+    assert found == ["p.yaml:17:6: wrt: expected at least one variable to differentiate by "
+                     "(e.g. wrt: [W])"]
+
+
 def test_a_claim_for_a_gradient_not_asked_for_is_refused(complaints):
     assert complaints(Q3.replace("wrt: [y, W, b]", "wrt: [y, b]")) == [
         "p.yaml:19:3: claims: 'W' is not in wrt, so its gradient is not derived (add W to wrt)"]

@@ -109,6 +109,9 @@ def _wrt(r: Reader, node: Node | None, known: set[str]) -> Any:
     items = r.items(node, "wrt")
     if items is INVALID:
         return INVALID
+    if not items:  # the schema's minItems: 1; an empty list asked for nothing
+        return r.error(node, "expected at least one variable to differentiate by", "wrt",
+                       f"e.g. wrt: [{sorted(known)[0]}]" if known else None)
     out: list[str] = []
     for item in items:
         name = r.name(item, "wrt")
