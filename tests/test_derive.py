@@ -350,3 +350,9 @@ def test_a_point_where_the_function_is_undefined_is_said_to_be_so():
     r = derive("log(abs(x))")
     assert "undefined at x = 0, so not differentiable there" in r.notes
     assert derive("relu").notes[0].startswith("not differentiable at x = 0")
+
+
+def test_an_exponential_that_overflows_in_float64_is_infinite_not_undefined():
+    # sigmoid(x - 1296) = 1/(1 + exp(1296 - x)): exp overflowed and every point was "undefined"
+    r = derive("softplus(x - 6**4)")
+    assert r.passed and r.checks[0].points == 32

@@ -29,9 +29,21 @@ def _sign(x: float) -> float:
     return 1.0 if x > 0 else -1.0 if x < 0 else 0.0
 
 
+def _overflowing(f):
+    """f, with an overflow as the infinity of its sign: sigmoid(x - 1296) is 1/(1 + exp(1296 - x)),
+    which is 0, not undefined, when exp overflows."""
+    def safe(x: float) -> float:
+        try:
+            return f(x)
+        except OverflowError:
+            return math.copysign(math.inf, x) if f is math.sinh else math.inf
+    return safe
+
+
 _FUNCTIONS = {
-    sp.exp: math.exp, sp.log: math.log, sp.sin: math.sin, sp.cos: math.cos, sp.tanh: math.tanh,
-    sp.erf: math.erf, sp.Abs: abs, sp.sign: _sign, sp.cosh: math.cosh, sp.sinh: math.sinh,
+    sp.exp: _overflowing(math.exp), sp.log: math.log, sp.sin: math.sin, sp.cos: math.cos,
+    sp.tanh: math.tanh, sp.erf: math.erf, sp.Abs: abs, sp.sign: _sign,
+    sp.cosh: _overflowing(math.cosh), sp.sinh: _overflowing(math.sinh),
 }
 
 
