@@ -412,6 +412,17 @@ def test_a_wrong_claim_where_the_truth_is_zero_reports_the_absolute_error():
     assert not v.correct and "worst absolute error" in v.method and "e+308" not in v.method
 
 
+def test_a_claim_may_divide_by_a_dim_as_the_hints_write_it(tmp_path):
+    # "X.T @ (2*(p - y)/N)" was "unknown name 'N'": the hints print the 1/N of a mean
+    path = write(tmp_path, "format: 1\nkind: network\nname: mean\ndims: {N: 5, d: 3}\n"
+                           "given: {X: [N, d], w: [d], y: [N]}\nforward: {p: X @ w}\n"
+                           "loss: {L: mean((p - y)**2)}\nwrt: [w]\n"
+                           "claims: {w: X.T @ (2*(p - y)/N)}\n")
+    from gradcli.problems.load import load_problem
+
+    assert solve(load_problem(path)).claims[0].correct
+
+
 def test_mean_loss_claim_missing_1_over_N_is_a_constant_factor():
     p = NetworkProblem(dims={"N": 4, "C": 3}, given={"Z": ("N", "C"), "Y": ("N", "C")},
                        forward=(("S", "Z * 1"),), loss=("L", "cross_entropy(S, Y)"),

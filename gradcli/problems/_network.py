@@ -31,7 +31,7 @@ def network(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
     known = given | {name for name, _ in out["forward"]}
     out["loss"] = _loss(r, m.get("loss"), known)
     out["wrt"] = _wrt(r, m.get("wrt"), known)
-    out["claims"] = _claims(r, m.get("claims"), known, out["wrt"])
+    out["claims"] = _claims(r, m.get("claims"), known, out["wrt"], set(out["dims"]))
     out["values"] = _values(r, m.get("values"), out["given"], out["dims"])
     return out
 
@@ -127,7 +127,9 @@ def _wrt(r: Reader, node: Node | None, known: set[str]) -> Any:
     return tuple(out)
 
 
-def _claims(r: Reader, node: Node | None, known: set[str], wrt: Any) -> dict[str, str]:
+def _claims(r: Reader, node: Node | None, known: set[str], wrt: Any,
+            dims: set[str] = frozenset()) -> dict[str, str]:
+    """A claim may use the dims as numbers (`/N` for a mean), as the hints write them."""
     out: dict[str, str] = {}
     if node is None or r.mapping(node, "claims") is INVALID:
         return out
@@ -139,7 +141,7 @@ def _claims(r: Reader, node: Node | None, known: set[str], wrt: Any) -> dict[str
         elif name is not INVALID and wrt is not INVALID and name not in wrt:
             r.error(k, f"{name!r} is not in wrt, so its gradient is not derived", "claims",
                     f"add {name} to wrt")
-        if r.expression(v, f"claims.{k.text}", known) is not INVALID and name is not INVALID:
+        if r.expression(v, f"claims.{k.text}", known | dims) is not INVALID and name is not INVALID:
             out[name] = v.text
     return out
 

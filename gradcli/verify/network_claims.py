@@ -53,8 +53,15 @@ class Judge:
 
     def judge(self, name: str, text: str) -> Verdict:
         key = f"claims.{name}"
+        # A dim is a number in a claim (`X.T @ (2*(p - y)/N)`, as the hints write the 1/N)
+        dims = {d: v for d, v in getattr(self.problem, "dims", {}).items()
+                if d not in self.graph.declared}
         try:
-            node = parse(str(text), variables=self.graph.declared)
+            node = parse(str(text), variables=self.graph.declared | set(dims))
+            if dims:
+                from gradcli.derive.algebra import num, substitute
+
+                node = substitute(node, {d: num(v) for d, v in dims.items()})
             shape = self.graph.shapes(node)
         except InputError as err:
             raise self.problem.locate(key, err) from None
