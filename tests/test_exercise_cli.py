@@ -281,3 +281,14 @@ def _state(pid: int) -> str:
             return stat.read().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "gone"
+
+
+def test_a_reference_that_multiplies_1d_inputs_with_at_says_they_are_1d(cli, tmp_path):
+    # "@ needs two matrices or vectors" for two vectors read as a contradiction
+    (tmp_path / "p.yaml").write_text("format: 1\nkind: implementation\nname: outer\n"
+                                     "function: outer\ninputs: {x: [n], y: [k]}\n"
+                                     "reference: x @ y.T\n")
+    (tmp_path / "s.py").write_text("def outer(x, y):\n    return x[:, None] * y[None, :]\n")
+    r = cli("exercise", str(tmp_path / "p.yaml"), "--solution", str(tmp_path / "s.py"))
+    assert r.exit_code == 2
+    assert "a 1-D tensor is neither a row nor a column" in r.stderr and "[n, 1]" in r.stderr

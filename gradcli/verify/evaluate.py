@@ -214,6 +214,11 @@ class Evaluator:
     def binary(self, node: Binary) -> Tensor:
         left, right = self.visit(node.left), self.visit(node.right)
         if node.op == "@" and (left.dim() < 2 or right.dim() < 2):
+            if 1 in (left.dim(), right.dim()):  # an implementation problem's [n]: a 1-D tensor
+                raise InputError("@ needs matrices, and a 1-D tensor is neither a row nor a "
+                                 "column", column=node.column,
+                                 hint="an implementation problem passes an [n] input as a 1-D "
+                                      "tensor, as torch does; declare it [n, 1] for a column")
             raise InputError("@ needs two matrices or vectors; use * with a scalar",
                              column=node.column)
         return _BINARY[node.op](left, right)
