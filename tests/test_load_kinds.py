@@ -441,3 +441,14 @@ def test_a_tensor_too_large_to_check_is_refused_before_allocation(cli, tmp_path)
     r = cli("check", str(path))
     assert r.exit_code == 2
     assert f"{path}:6:6: given.W: W would have 16,777,216 entries" in r.output
+
+
+def test_fixed_input_sizes_over_the_budget_are_refused_at_their_line(cli, tmp_path):
+    # 100000×100000 asked torch for 80 GB: exit 3
+    path = tmp_path / "huge.yaml"
+    path.write_text("format: 1\nkind: implementation\nname: huge\nfunction: ident\n"
+                    "inputs: {X: [100000, 100000]}\nreference: X\n")
+    r = cli("check", str(path))
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"error: {path}:5:13: inputs.X: X has 10,000,000,000 entries; an "
+                               "implementation exercise takes at most 250,000 per input")
