@@ -111,6 +111,14 @@ def test_a_derivative_of_a_catalog_function_loads(load):
         claim="0.5*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))", steps=False, check=True)
 
 
+def test_a_derivative_takes_wrt_as_a_one_item_list_as_network_files_write_it(load, complaints):
+    header = "format: 1\nkind: derivative\nfunction: x*y\n"
+    assert load(header + "wrt: [y]\n").wrt == "y"
+    assert complaints(header + "wrt: [x, y]\n") == [
+        "p.yaml:4:6: wrt: a derivative problem differentiates by one variable, got 2 (write one "
+        "file per variable, or use kind: network)"]
+
+
 def test_a_derivative_of_an_expression_with_wrt_loads(load):
     assert load("""\
         format: 1

@@ -37,8 +37,8 @@ KINDS: dict[str, tuple[Key, ...]] = {
     "derivative": (
         Key("function", "function", "A catalog name (gelu, sigmoid, ...) or an expression such "
             "as x*sigmoid(x).", True),
-        Key("wrt", "name", "The variable to differentiate with respect to (default: the "
-            "function's only variable, or x)."),
+        Key("wrt", "one_name", "The variable to differentiate with respect to (default: the "
+            "function's only variable, or x); [x] is accepted too."),
         Key("at", "points", "Points at which to evaluate the derivative: a number or a list."),
         Key("claim", "expression", "Your own derivative, judged against the derived one."),
         Key("steps", "bool", "Show the derivation steps (default true)."),
@@ -140,6 +140,7 @@ TYPES: dict[str, dict[str, Any]] = {
     "texts": {"type": "array", "items": {"type": "string"}},
     "name": NAME,
     "names": {"oneOf": [NAME, {"type": "array", "minItems": 1, "items": NAME}]},
+    "one_name": {"oneOf": [NAME, {"type": "array", "minItems": 1, "maxItems": 1, "items": NAME}]},
     "function": EXPRESSION,
     "expression": EXPRESSION,
     "points": {"oneOf": [NUMBER, {"type": "array", "items": NUMBER}]},

@@ -61,6 +61,12 @@ def _derivative(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
 
             names = names_of(tree) - set(catalog.CONSTANTS)
     wrt = m.get("wrt")
+    if isinstance(wrt, Sequence) and len(wrt.items) == 1:  # wrt: [x], as network files write it
+        wrt = wrt.items[0]
+    elif isinstance(wrt, Sequence):
+        r.error(wrt, f"a derivative problem differentiates by one variable, got "
+                     f"{len(wrt.items)}", "wrt", "write one file per variable, or use kind: network")
+        wrt = None
     if wrt is not None:
         out["wrt"] = r.name(wrt, "wrt")
         if out["wrt"] is not INVALID and names and out["wrt"] not in names:
