@@ -356,3 +356,9 @@ def test_an_exponential_that_overflows_in_float64_is_infinite_not_undefined():
     # sigmoid(x - 1296) = 1/(1 + exp(1296 - x)): exp overflowed and every point was "undefined"
     r = derive("softplus(x - 6**4)")
     assert r.passed and r.checks[0].points == 32
+
+
+@pytest.mark.parametrize("claim", ["sum(2*x)", "x@x"])
+def test_a_matrix_function_in_a_scalar_claim_is_placed_at_the_claim(cli, claim):
+    r = cli("derive", "x**2", "--claim", claim, "--format", "plain")
+    assert r.exit_code == 2 and r.stderr.startswith("error: --claim, column 1: ")

@@ -331,7 +331,10 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
 
     claim = None
     if claim_tree is not None:
-        claim = route.judge(claim_tree, problem.claim)
+        try:
+            claim = route.judge(claim_tree, problem.claim)
+        except InputError as err:  # sum(2*x), x@x: matrix functions in a scalar claim
+            raise problem.locate("claim", err) from None
 
     values = route.values_at(problem.at) if problem.at else ()
     definition_note = target.entry.doc if target.entry else ""

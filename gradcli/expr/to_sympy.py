@@ -89,7 +89,8 @@ class Builder:
             return self.build(node.operand, scope)  # a scalar is its own transpose
         if isinstance(node, Binary):
             if node.op == "@":
-                raise InputError("@ needs matrices; a derivative target is a scalar function",
+                raise InputError("@ needs matrices; a scalar derivative (and its function) "
+                                 "has none",
                                  column=node.column)
             a, b = self.build(node.left, scope), self.build(node.right, scope)
             if self.faithful:
