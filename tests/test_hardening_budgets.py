@@ -59,12 +59,15 @@ def test_nested_sigmoid_deeper_than_sympy_can_differentiate_is_refused_not_a_cra
 def test_nested_gelu_over_the_time_budget_is_refused(monkeypatch):
     from gradcli.derive import scalar
 
-    monkeypatch.setattr(scalar, "ROUTE_SECONDS", 0.3)
+    from sympy.core.cache import clear_cache
+
+    clear_cache()  # a diff cached by an earlier test would finish within any budget
+    monkeypatch.setattr(scalar, "ROUTE_SECONDS", 0.05)
     start = time.monotonic()
     err = refused("gelu(gelu(gelu(gelu(gelu(gelu(x))))))")
     assert err.message == ("too complex to check: SymPy's independent derivative of it did "
-                           "not finish within 0.3 s")
-    assert time.monotonic() - start < 3
+                           "not finish within 0.05 s")
+    assert time.monotonic() - start < 20  # a hang guard, not a speed target
 
 
 def test_budget_errors_name_the_target_option_on_the_command_line(cli):

@@ -13,6 +13,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gradcli.render import latex, markdown, plain
 from gradcli.render import rich as rich_format
@@ -414,3 +416,11 @@ def test_latex_text_of_every_catalog_derivation_escapes_underscores(cli):
         texts = re.findall(r"\\text\{((?:[^{}]|\{[^{}]*\})*)\}", r.stdout)
         assert texts, name
         assert not [t for t in texts if re.search(r"(?<!\\)_", t)], name
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_latex_escape_of_ascii_text_takes_a_fast_path_with_the_same_result(text):
+    from gradcli.render.plain import escape as escape_control
+
+    slow = latex._escaped().sub(lambda m: latex._replace(m), escape_control(text))
+    assert latex.escape(text) == slow

@@ -13,6 +13,7 @@ glyphs for them.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import TextIO
@@ -65,9 +66,20 @@ _TEXT = {"–": "--", "—": "---", "“": "``", "”": "''", "‘": "`", "’":
 # Latin-1 and Latin Extended-A have glyphs in T1 fonts; anything else unknown would stop
 # pdflatex ("Unicode character not set up"), so it is shown as its code point instead.
 _LAST_SAFE = 0x17F
-# `--` and `---` would print as dashes (`--seed` as `–seed`), so a hyphen before a hyphen is
-# followed by `{}`.
-_ESCAPED = re.compile("[A-Za-z]" + _COMBINING_HAT + "|-(?=-)|[" + re.escape("".join(_SPECIAL) + "".join(_UNICODE) + "".join(_TEXT))
+
+
+_ASCII_SPECIAL = str.maketrans(_SPECIAL)
+
+
+@functools.cache
+def _escaped() -> re.Pattern:
+    """What `escape` replaces: specials, known Unicode, anything above Latin Extended-A, a
+    hatted letter, and a hyphen before a hyphen (`--seed` would print as `–seed`; it gets `{}`).
+
+    Compiled on first use: the class spans all of Unicode, and a derive printing plain text
+    (which imports this module for its step labels) need not pay ~3 ms for it."""
+    return re.compile("[A-Za-z]" + _COMBINING_HAT + "|-(?=-)|["
+                      + re.escape("".join(_SPECIAL) + "".join(_UNICODE) + "".join(_TEXT))
                       + chr(_LAST_SAFE + 1) + "-\U0010ffff]")
 
 
@@ -94,7 +106,13 @@ def escape(text: str, *, keep_unicode: bool = False) -> str:
     `keep_unicode` is for maths rendered by MathJax or KaTeX (Markdown), which have the glyphs
     and lack `\ensuremath`.
     """
-    return _ESCAPED.sub(lambda m: _replace(m, keep_unicode=keep_unicode), escape_control(text))
+    text = escape_control(text)
+    if text.isascii():  # the common case, without compiling the Unicode-wide pattern
+        out = text.translate(_ASCII_SPECIAL)
+        while "--" in out:
+            out = out.replace("--", "-{}-")
+        return out
+    return _escaped().sub(lambda m: _replace(m, keep_unicode=keep_unicode), text)
 
 
 def text_in_math(text: str, *, keep_unicode: bool = False) -> str:
