@@ -9,6 +9,7 @@ a time budget; when either is exceeded the result says so instead of hanging.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import sympy as sp
 
@@ -46,6 +47,16 @@ def _factor(k: float) -> str:
         if float(text) != 1:
             return text
     return repr(k)
+
+
+class Sample(NamedTuple):
+    """One point a claim is judged at."""
+
+    x: float
+    held: dict[str, float]  # the other variables
+    at: dict  # SymPy symbol -> value, for evaluation
+    derivative: float  # the true derivative there
+    function: float
 
 
 class Route:
@@ -181,7 +192,7 @@ class Route:
         samples = self._claim_samples(claimed_expr)
         # values from the claim as written: SymPy's exp(log(x)) = x would hide where it is undefined
         claimed = floats.values(build(claim, dict(self.symbols), faithful=True),
-                                [s[2] for s in samples])
+                                [s.at for s in samples])
         target = f"d/d{self.variable}"
         varied = (", the other variables varied over both signs" if self.variations else "")
         for (x, held, _, want, _), got in zip(samples, claimed, strict=True):
@@ -199,9 +210,8 @@ class Route:
                   + self._prove(claimed_expr))
         return Verdict(target, text, True, method=method)
 
-    def _claim_samples(self, claimed: sp.Expr) -> list[tuple]:
-        """Where a claim is judged, as (x, other variables, point, true derivative, function):
-        the checks' sample points; probes a claim could hide behind, just past every switch
+    def _claim_samples(self, claimed: sp.Expr) -> list[Sample]:
+        """Where a claim is judged: the checks' sample points; probes a claim could hide behind, just past every switch
         of a step, sign, abs, max or min (in the claim or the derivative) and far beyond the
         landmarks (`sigmoid(x)*(1 - sigmoid(x))*(1 + step(x - 12))` agrees with σ′ at every
         sample point and is wrong for every x > 12); and the moderate points again with the
@@ -213,7 +223,7 @@ class Route:
         # between two switches closer than the probes' gap (step(x + 0.0005) for relu′, whose
         # switch is at 0) only a point in the middle sees the difference
         probes |= {(a + b) / 2 for a, b in zip(switches, switches[1:], strict=False) if b > a}
-        base = [(x, self.held, at, r, f) for x, at, r, f in zip(
+        base = [Sample(x, self.held, at, r, f) for x, at, r, f in zip(
             self.points, self._at_points, self._reference_values, self._function_values,
             strict=True)]
         moderate = [x for x in self.points if abs(x) <= VARIED_REACH][:VARIED_POINTS]
@@ -221,11 +231,11 @@ class Route:
                 [(x, held) for held in self.variations for x in moderate]
         at = [self._at(x, held) for x, held in extra]
         f, ref = floats.values(self.target, at), floats.values(self.reference, at)
-        extra_samples = [(x, held, a, r, fv) for (x, held), a, fv, r in
+        extra_samples = [Sample(x, held, a, r, fv) for (x, held), a, fv, r in
                          zip(extra, at, f, ref, strict=True) if fv is not None and r is not None]
         # the smallest counterexample first: at the held values, then varied
         return sorted([*base, *extra_samples],
-                      key=lambda s: (s[1] is not self.held, abs(s[0]), s[0]))
+                      key=lambda s: (s.held is not self.held, abs(s.x), s.x))
 
     def _switches(self, *exprs: sp.Expr) -> set[float]:
         """Where a piecewise factor switches: the root of each step, sign or abs argument (and
@@ -282,12 +292,12 @@ class Route:
                         "(a rounded constant?)")
         return ""
 
-    def _hint(self, claimed: list[float | None], samples: list[tuple]) -> str:
+    def _hint(self, claimed: list[float | None], samples: list[Sample]) -> str:
         """A constant factor, a flipped sign, or the function for its derivative, when that
         holds at every sample (the other variables varied too: a factor that is 1/y is not
         a constant)."""
-        pairs = [(g, s[3]) for g, s in zip(claimed, samples, strict=True)
-                 if g is not None and abs(s[3]) > 1e-9]
+        pairs = [(g, s.derivative) for g, s in zip(claimed, samples, strict=True)
+                 if g is not None and abs(s.derivative) > 1e-9]
         if len(pairs) >= 2:
             ratios = [g / w for g, w in pairs]
             k = ratios[0]
@@ -299,7 +309,7 @@ class Route:
                 if math.isclose(k, -1, rel_tol=1e-9):
                     return "the sign is flipped"
                 return f"off by a constant factor: the claim is {_factor(k)} × the derivative"
-        function = [s[4] for s in samples]
+        function = [s.function for s in samples]
         if any(abs(f) > 1e-9 for f in function) and all(
                 g is not None and math.isclose(g, f, rel_tol=1e-9, abs_tol=1e-12)
                 for g, f in zip(claimed, function, strict=True)):

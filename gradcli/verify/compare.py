@@ -9,6 +9,7 @@ the test is per entry, so one wrong entry in a 300×300 gradient fails.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
@@ -39,20 +40,20 @@ class Worst:
     unfinite: int = 0  # entries not finite on both sides (NaN = NaN agrees, but proves nothing)
 
 
-def vacuous(unfinite: int, entries: int) -> bool:
-    """Every entry NaN or infinite on both sides: they "agree", and that proves nothing."""
-    return entries > 0 and unfinite == entries
-
-
-def unfinite_note(unfinite: int, entries: int) -> str:
-    """What the non-finite entries of a comparison mean; "" when every entry was finite."""
+def non_finite(worsts: Iterable[Worst]) -> tuple[bool, str]:
+    """Over the comparisons of one check (a point each): whether every entry was NaN or
+    infinite on both sides (they "agree", and that proves nothing: the check must fail), and
+    the note saying so or how many were not compared ("" when every entry was finite)."""
+    entries = unfinite = 0
+    for w in worsts:
+        entries, unfinite = entries + w.entries, unfinite + w.unfinite
     if not unfinite:
-        return ""
-    if vacuous(unfinite, entries):
-        return ("no entry is finite at any sample point (NaN or infinite on both routes: the "
-                "function is undefined or overflows there), so nothing was compared")
-    return (f"{unfinite:,} of {entries:,} entries are NaN or infinite on both routes and were "
-            f"not compared")
+        return False, ""
+    if unfinite == entries:
+        return True, ("no entry is finite at any sample point (NaN or infinite on both routes: "
+                      "the function is undefined or overflows there), so nothing was compared")
+    return False, (f"{unfinite:,} of {entries:,} entries are NaN or infinite on both routes "
+                   f"and were not compared")
 
 
 def errors(expected: torch.Tensor, got: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -129,8 +130,8 @@ def compare(what: str, expected: torch.Tensor, got: torch.Tensor, *, reference: 
             notes: tuple[str, ...] = ()) -> Check:
     """A Check of `got` (our route) against `expected` (the reference route)."""
     w, passed = worst(expected, got, tol)
-    unfinite = unfinite_note(w.unfinite, w.entries)
-    passed = passed and not vacuous(w.unfinite, w.entries)
+    empty, unfinite = non_finite([w])
+    passed = passed and not empty
     return Check(what=what, passed=passed, max_abs_error=w.abs_error, max_rel_error=w.rel_error,
                  points=int(expected.numel()) if expected.dim() else 1, reference=reference,
                  where=describe_index(w.index, where_names), expected=w.expected, got=w.got,

@@ -32,8 +32,7 @@ from gradcli.verify.compare import (
     FINITE_DIFFERENCE,
     Tolerance,
     describe_index,
-    unfinite_note,
-    vacuous,
+    non_finite,
     worst,
 )
 from gradcli.verify.evaluate import Evaluator
@@ -308,8 +307,7 @@ class DifferenceCheck:
     worst_w: object = None
     passed: bool = True
     how: str = ""
-    entries: int = 0
-    unfinite: int = 0
+    worsts: list = field(default_factory=list)  # each point's comparison
     kinks: list[str] = field(default_factory=list)
 
     def __post_init__(self):
@@ -330,7 +328,7 @@ class DifferenceCheck:
             got = torch.stack([(a * v).sum() for v in dirs])
             self.how = "4 random directions"
         w, ok = worst(expected, got, FINITE_DIFFERENCE)
-        self.entries, self.unfinite = self.entries + w.entries, self.unfinite + w.unfinite
+        self.worsts.append(w)
         if not ok and self.how == "every entry":
             ok = self._kink(p, a, expected)
         if self.worst_w is None or (self.passed and not ok) or \
@@ -356,8 +354,8 @@ class DifferenceCheck:
         worst_w, how = self.worst_w, self.how
         where = describe_index(worst_w.index) if how == "every entry" else "a random direction"
         at = self.labels[self.worst_k]
-        unfinite = unfinite_note(self.unfinite, self.entries)
-        return Check(what=self.label, passed=self.passed and not vacuous(self.unfinite, self.entries),
+        empty, unfinite = non_finite(self.worsts)
+        return Check(what=self.label, passed=self.passed and not empty,
                      max_abs_error=worst_w.abs_error,
                      max_rel_error=worst_w.rel_error, points=len(self.labels),
                      reference=f"central finite differences of the loss ({how})",
@@ -413,11 +411,10 @@ class RouteCheck:
             notes.append(self.note)
             if self.verdict == "closed":
                 passed, truth = True, "closed"
-        entries = sum(r[0].entries for r in self.results)
-        unfinite = sum(r[0].unfinite for r in self.results)
+        empty, unfinite = non_finite(r[0] for r in self.results)
         if unfinite:
-            notes.append(unfinite_note(unfinite, entries))
-            passed = passed and not vacuous(unfinite, entries)
+            notes.append(unfinite)
+            passed = passed and not empty
         where = describe_index(w.index)
         where = f"{where} at {at}" if where else at
         c = Check(what=self.label, passed=passed, max_abs_error=w.abs_error,

@@ -23,8 +23,9 @@ from gradcli.derive.shapes import Shape, fmt, is_scalarlike, same
 from gradcli.errors import InputError
 from gradcli.expr.ast import Node
 from gradcli.expr.parse import parse
+from gradcli.problems.model import NetworkProblem
 from gradcli.results import Counterexample, Verdict
-from gradcli.verify.compare import CLAIM, describe_index, unfinite_note, vacuous, worst
+from gradcli.verify.compare import CLAIM, describe_index, non_finite, worst
 from gradcli.verify.evaluate import Evaluator
 from gradcli.verify.network import Point, fit
 
@@ -43,7 +44,7 @@ class Mistake:
 @dataclass
 class Judge:
     graph: Graph
-    problem: object
+    problem: NetworkProblem
     points: list[Point]
     envs: list[dict[str, Tensor]]  # every name's value at each point
     truth: dict[str, list[Tensor]]  # ∂L/∂name at each point
@@ -54,8 +55,7 @@ class Judge:
     def judge(self, name: str, text: str) -> Verdict:
         key = f"claims.{name}"
         # A dim is a number in a claim (`X.T @ (2*(p - y)/N)`, as the hints write the 1/N)
-        dims = {d: v for d, v in getattr(self.problem, "dims", {}).items()
-                if d not in self.graph.declared}
+        dims = {d: v for d, v in self.problem.dims.items() if d not in self.graph.declared}
         try:
             node = parse(str(text), variables=self.graph.declared | set(dims))
             if dims:
@@ -76,15 +76,14 @@ class Judge:
             strict=True)]
         results = [worst(t, c, CLAIM) for t, c in zip(self.truth[name], claimed, strict=True)]
         failing = [k for k, (_, ok) in enumerate(results) if not ok]
-        entries = sum(w.entries for w, _ in results)
-        unfinite = sum(w.unfinite for w, _ in results)
-        if not failing and vacuous(unfinite, entries):
+        empty, unfinite = non_finite(w for w, _ in results)
+        if not failing and empty:
             return Verdict(name, str(text), False,
                            method=f"cannot be judged: ∂{self.graph.loss}/∂{name} is NaN or "
                                   f"infinite at every sample point (the function is undefined "
                                   f"or overflows there)")
         if not failing:
-            skipped = f"; {unfinite_note(unfinite, entries)}" if unfinite else ""
+            skipped = f"; {unfinite}" if unfinite else ""
             return Verdict(name, str(text), True,
                            method=f"equal to ∂{self.graph.loss}/∂{name} entry by entry at "
                                   f"{len(self.points)} sample points ({CLAIM.name}: rtol "
@@ -113,7 +112,7 @@ class Judge:
         if not is_scalarlike(want) and \
                 all(s.same(w) or s.is_one for s, w in zip(shape, want, strict=True)):
             return None  # broadcasts up to the variable's shape
-        label = f"∂{self.graph.loss}/∂{name}"
+        label = self._label(name)
         example = Counterexample(inputs={}, claimed=f"a {fmt(shape)} matrix",
                                  true=f"{label} is {fmt(want)}", where="shape")
         if is_scalarlike(want):
@@ -143,13 +142,13 @@ class Judge:
             return ""
         repeated = ("every column" if shape[1].is_one and not want[1].is_one else
                     "every row" if shape[0].is_one and not want[0].is_one else "")
-        label = f"∂{self.graph.loss}/∂{name}"
+        label = self._label(name)
         return (f"the claim is {fmt(shape)}, broadcast to {fmt(want)} ({repeated} the same) to "
                 f"compare it; {label} has the shape of {name}: {self._answer(name)}")
 
     def _hint(self, name: str, claimed: list[Tensor]) -> str:
         truth = self.truth[name]
-        label = f"∂{self.graph.loss}/∂{name}"
+        label = self._label(name)
         right = self._answer(name)
         if _matches([t.T if t.dim() == 2 else t for t in truth], claimed) and \
                 not _matches(truth, claimed):
@@ -165,9 +164,12 @@ class Judge:
             return f"off by a constant factor: the claim is {k:.6g} × {label}; {right}"
         return ""
 
+    def _label(self, name: str) -> str:
+        return f"∂{self.graph.loss}/∂{name}"
+
     def _answer(self, name: str) -> str:
         """`∂L/∂W = δ xᵀ` for a hint, or where to find it when it has no closed form."""
-        label = f"∂{self.graph.loss}/∂{name}"
+        label = self._label(name)
         pretty = self.pretty.get(name, label)
         if pretty == label:
             return f"{label} has no closed form in the expression language (see its index form)"
