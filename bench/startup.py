@@ -153,7 +153,7 @@ def derivation_scaling(folder: Path, runs: int = 20) -> bool:
     The whole `check` grows with n because the numeric checks handle n×n matrices; the
     derivation itself works on dimension names and must not.
     """
-    from gradcli.derive._network_solve import Solver
+    from gradcli.kinds.network.solve import Solver
     from gradcli.problems.load import load_problem
 
     timings = {}

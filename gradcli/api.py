@@ -1,12 +1,14 @@
 """The one door into the core: `solve(problem) -> result`.
 
-Each kind of problem has one solver module; this maps kinds to them and imports lazily, so a
-command pays only for the machinery its problem needs.
+Each kind of problem has one package under `gradcli/kinds/`, and its `solve.py` has
+`solve(problem, *, seed) -> result`. `SOLVERS` maps each kind to a small function that imports
+that module when it is called: a reader (or a tool) follows the call from a kind to its
+solver by plain reading, and a command pays only for the machinery its problem needs.
 """
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -14,19 +16,51 @@ if TYPE_CHECKING:
     from gradcli.problems.model import Problem
     from gradcli.results import Outcome
 
-SOLVERS = {
-    "derivative": "gradcli.derive.scalar",
-    "network": "gradcli.derive.network",
-    "pooling": "gradcli.derive.pooling",
-    "vanishing": "gradcli.vanishing",
-    "implementation": "gradcli.exercise",
+Solver = Callable[..., "Outcome"]
+
+
+def _derivative() -> Solver:
+    from gradcli.kinds.derivative.solve import solve
+
+    return solve
+
+
+def _network() -> Solver:
+    from gradcli.kinds.network.solve import solve
+
+    return solve
+
+
+def _pooling() -> Solver:
+    from gradcli.kinds.pooling.solve import solve
+
+    return solve
+
+
+def _vanishing() -> Solver:
+    from gradcli.kinds.vanishing.solve import solve
+
+    return solve
+
+
+def _implementation() -> Solver:
+    from gradcli.kinds.implementation.solve import solve
+
+    return solve
+
+
+SOLVERS: dict[str, Callable[[], Solver]] = {
+    "derivative": _derivative,
+    "network": _network,
+    "pooling": _pooling,
+    "vanishing": _vanishing,
+    "implementation": _implementation,
 }
 
 
 def solve(problem: Problem, *, seed: int = 0) -> Outcome:
     """Derive, verify and judge `problem`; checks that fail are data in the result."""
-    module = importlib.import_module(SOLVERS[problem.kind])
-    result = module.solve(problem, seed=seed)
+    result = SOLVERS[problem.kind]()(problem, seed=seed)
     # Each header field the solver left empty (the exercise fills its description, not its
     # source: q1/q2's source was lost).
     header = {key: getattr(problem, key) for key in ("source", "description")

@@ -186,8 +186,8 @@ def test_float64_cancellation_is_refereed_at_30_digits_not_failed():
 
 
 def test_a_wrong_rule_is_still_caught_by_the_sympy_route():
-    from gradcli.derive.symbolic import Route
     from gradcli.expr.parse import parse
+    from gradcli.kinds.derivative.symbolic import Route
 
     route = Route(parse("x*sin(x)"), parse("x*cos(x)"), "x", seed=0)  # forgot sin(x)
     check = route.check_rules()

@@ -43,7 +43,7 @@ def test_wrong_solution_reports_the_first_differing_entry_and_exits_1(cli):
     assert first["verdict"] == "wrong"
     assert first["where"] == "(1, 1)"
     # The same case, rebuilt from the seed, through an independent route.
-    from gradcli.exercise.cases import make_cases
+    from gradcli.kinds.implementation.cases import make_cases
     from gradcli.problems.load import load_problem
 
     X = make_cases(load_problem(BUNDLED / "q1.yaml"), 0)[0].inputs["X"]

@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from gradcli.errors import InputError
-from gradcli.exercise import constraints
+from gradcli.kinds.implementation import constraints
 
 FORBID = ("torch.mean", "numpy.mean")
 

@@ -7,10 +7,10 @@ import math
 import pytest
 import torch
 
-from gradcli.exercise import ATOL, RTOL
-from gradcli.exercise.cases import Case
-from gradcli.exercise.sandbox import Run
-from gradcli.exercise.verdicts import judge
+from gradcli.kinds.implementation.solve import ATOL, RTOL
+from gradcli.kinds.implementation.cases import Case
+from gradcli.kinds.implementation.sandbox import Run
+from gradcli.kinds.implementation.verdicts import judge
 
 NAN, INF = math.nan, math.inf
 

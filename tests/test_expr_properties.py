@@ -91,8 +91,8 @@ def test_tidy_never_changes_a_value(tree):
 @given(trees.filter(lambda t: "x" in unparse(t)))
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_rule_engine_agrees_with_sympy_diff(tree):
-    from gradcli.derive.rules import differentiate
-    from gradcli.derive.symbolic import Route
+    from gradcli.kinds.derivative.rules import differentiate
+    from gradcli.kinds.derivative.symbolic import Route
 
     derivation = differentiate(tree, "x")
     route = Route(derivation.target, derivation.result, "x", seed=0)

@@ -13,7 +13,7 @@ from gradcli.problems.model import DerivativeProblem
 
 
 def derive(function: str, **kw):
-    from gradcli.derive.scalar import solve
+    from gradcli.kinds.derivative.solve import solve
 
     return solve(DerivativeProblem(function=function, **kw))
 
@@ -57,9 +57,9 @@ def test_nested_sigmoid_deeper_than_sympy_can_differentiate_is_refused_not_a_cra
 
 
 def test_nested_gelu_over_the_time_budget_is_refused(monkeypatch):
-    from gradcli.derive import scalar
-
     from sympy.core.cache import clear_cache
+
+    from gradcli.kinds.derivative import solve as scalar
 
     clear_cache()  # a diff cached by an earlier test would finish within any budget
     monkeypatch.setattr(scalar, "ROUTE_SECONDS", 0.05)
@@ -123,7 +123,7 @@ def test_pool_formula_too_long_to_parse_back_is_noted_not_blamed_on_the_input():
     # A 35×35 grid, 15×15 windows at stride 1: a middle cell is in 225 windows, so its formula
     # has more parts than the parser allows; that used to be exit 2, "column 2: expression has
     # more than 400 parts", about text the user never wrote.
-    from gradcli.derive.pooling import solve
+    from gradcli.kinds.pooling.solve import solve
     from gradcli.problems.model import PoolingProblem
 
     grid = tuple(tuple(float((i * 7 + j) % 5) for j in range(35)) for i in range(35))

@@ -10,7 +10,7 @@ from gradcli.problems.model import DerivativeProblem
 
 
 def derive(function: str):
-    from gradcli.derive.scalar import solve
+    from gradcli.kinds.derivative.solve import solve
 
     return solve(DerivativeProblem(function=function, steps=False))
 
@@ -101,7 +101,7 @@ def test_network_over_the_memory_budget_is_refused_before_anything_is_allocated(
 
 
 def test_network_memory_estimate_admits_the_largest_single_tensor_problem():
-    from gradcli.derive.graph import build, check_budget, check_bytes
+    from gradcli.kinds.network.graph import build, check_budget, check_bytes
     from gradcli.problems import schema
     from gradcli.problems.load import load_text
 
@@ -121,8 +121,8 @@ def test_network_memory_estimate_admits_the_largest_single_tensor_problem():
 
 
 def test_claim_points_in_the_budget_are_the_points_checked():
+    from gradcli.kinds.network import verify as V
     from gradcli.problems import schema
-    from gradcli.verify import network as V
 
     assert schema.CLAIM_POINTS == V.POINTS
 

@@ -211,7 +211,7 @@ def test_loader_fuzz_10000_examples(text):
 # -- derive: any expression that parses is derived and checked, or refused; never a crash -------
 
 def check_derive(text: str) -> None:
-    from gradcli.derive.scalar import solve
+    from gradcli.kinds.derivative.solve import solve
     from gradcli.problems.model import DerivativeProblem
 
     try:

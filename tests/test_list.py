@@ -9,8 +9,8 @@ import re
 import pytest
 
 from gradcli.catalog import ENTRIES
-from gradcli.listing import GROUPS, Listing
 from gradcli.problems import bundled
+from gradcli.problems.listing import GROUPS, Listing
 from gradcli.render import plain
 from gradcli.render.layouts import catalog as catalog_layout
 

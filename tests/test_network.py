@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from gradcli.api import solve
-from gradcli.derive.backprop import Backprop
-from gradcli.derive.graph import build
 from gradcli.errors import InputError
 from gradcli.expr.unparse import unparse
+from gradcli.kinds.network.backprop import Backprop
+from gradcli.kinds.network.graph import build
 from gradcli.problems.model import NetworkProblem, Origin
 
 BUNDLED = Path(__file__).resolve().parent.parent / "gradcli" / "bundled"
@@ -194,7 +194,7 @@ def test_same_seed_same_numbers_other_seed_other_numbers():
 
 
 def test_finite_differences_referee_a_disagreement():
-    from gradcli.verify import network as V
+    from gradcli.kinds.network import verify as V
 
     graph = build(Q3)
     pts = V.points(graph, Q3, seed=0, count=2)
@@ -292,7 +292,7 @@ def test_wrong_claims_get_a_counterexample_and_a_hint(claim, hint):
 def test_counterexample_values_are_the_true_and_claimed_entries():
     r = solve(replace(Q3, claims={"W": f"x @ ({DELTA}).T"}))
     ce = r.claims[0].counterexample
-    from gradcli.verify import network as V
+    from gradcli.kinds.network import verify as V
 
     graph = build(Q3)
     point = V.points(graph, Q3, seed=0)[0]

@@ -213,11 +213,11 @@ def test_max_pooling_at_tied_values_is_named_not_differentiable_instead_of_faili
 
 
 def test_a_wrong_gradient_at_a_smooth_point_is_still_a_failure_of_the_difference_check():
-    from gradcli.verify import network as V
+    from gradcli.kinds.network import verify as V
 
     p = net({}, {"X": (4, 4), "V": (2, 2)}, [], "sum(max_pool2d(X, 2, 2) * V)", ["X"],
             values={"X": [[1, 2, 0, 5], [3, 4, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15]]})
-    from gradcli.derive.graph import build
+    from gradcli.kinds.network.graph import build
 
     graph = build(p)
     point = V.points(graph, p, seed=0)[0]

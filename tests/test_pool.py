@@ -12,10 +12,10 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradcli.derive.pooling import solve
 from gradcli.errors import InputError
 from gradcli.expr.parse import parse
-from gradcli.grid import read
+from gradcli.kinds.pooling.solve import solve
+from gradcli.problems.grid import read
 from gradcli.problems.model import PoolingProblem
 from gradcli.render.blocks import Grid, Text
 from gradcli.render.layouts.pooling import document, show

@@ -171,8 +171,8 @@ def test_bundled_q6_is_solved_by_check(cli):
 def test_rich_colours_each_window_on_a_colour_terminal():
     import io
 
-    from gradcli.derive.pooling import solve
-    from gradcli.grid import read
+    from gradcli.kinds.pooling.solve import solve
+    from gradcli.problems.grid import read
     from gradcli.problems.model import PoolingProblem
     from gradcli.render import document
     from gradcli.render.rich import write

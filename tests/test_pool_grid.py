@@ -1,4 +1,4 @@
-"""Reading GRID arguments: inline text, files, stdin and YAML lists (gradcli/grid.py)."""
+"""Reading GRID arguments: inline text, files, stdin and YAML lists (gradcli/problems/grid.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from gradcli import grid
 from gradcli.errors import InputError
+from gradcli.problems import grid
 
 WORKSHEET = ((2.0, 2.0, 7.0, 3.0), (9.0, 4.0, 6.0, 1.0), (8.0, 5.0, 2.0, 4.0), (3.0, 1.0, 2.0, 6.0))
 

@@ -14,7 +14,7 @@ def list_command(fmt: Format = FormatOption, debug: bool = DebugOption) -> None:
     """The catalog of built-in functions (by group, with torch references) and bundled problems."""
 
     def work():
-        from gradcli.listing import listing
+        from gradcli.problems.listing import listing
 
         return [listing()]
 

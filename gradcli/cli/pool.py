@@ -54,7 +54,7 @@ def pool(
 
 
 def _problem(input, mode, kernel, stride, padding, count_include_pad, upstream, claim, name):
-    from gradcli import grid
+    from gradcli.problems import grid
     from gradcli.problems.model import PoolingProblem
 
     specs = {"--input": input, "--upstream": upstream, "--claim": claim}

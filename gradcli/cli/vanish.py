@@ -1,6 +1,6 @@
 """`gradcli vanish`: the vanishing-gradient experiment of worksheet question 4.
 
-Declares options, builds a VanishingProblem, and hands `gradcli.vanishing.solve` to
+Declares options, builds a VanishingProblem, and hands `gradcli.kinds.vanishing.solve.solve` to
 `execute`. torch, rich's progress bar and matplotlib are imported only when it runs.
 """
 
@@ -41,7 +41,7 @@ def progress_reporter(stream: TextIO) -> tuple[Callable[[int, int, str], None] |
 
 
 def _run(problem: VanishingProblem, seed: int, stream: TextIO) -> list:
-    from gradcli.vanishing import solve
+    from gradcli.kinds.vanishing.solve import solve
 
     work = len(problem.activations) * problem.depth * problem.width ** 2
     report, stop = progress_reporter(stream) if work >= PROGRESS_THRESHOLD else (None, lambda: None)

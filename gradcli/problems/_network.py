@@ -12,7 +12,7 @@ from typing import Any
 from gradcli.errors import InputError, suggest
 from gradcli.problems import schema as fmt
 from gradcli.problems._reader import INVALID, Reader, shapes
-from gradcli.problems.load import Mapping, Node, Scalar, Sequence
+from gradcli.problems.nodes import Mapping, Node, Scalar, Sequence
 
 
 def network(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:

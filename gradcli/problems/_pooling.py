@@ -9,7 +9,7 @@ from typing import Any
 from gradcli.errors import InputError
 from gradcli.problems import schema as fmt
 from gradcli.problems._reader import INVALID, Reader
-from gradcli.problems.load import Mapping, Node, Scalar, Sequence
+from gradcli.problems.nodes import Mapping, Node, Scalar, Sequence
 
 
 def _grid(r: Reader, node: Node | None, key: str) -> Any:
@@ -34,7 +34,7 @@ def _grid(r: Reader, node: Node | None, key: str) -> Any:
 
 
 def _grid_text(r: Reader, node: Scalar, key: str) -> Any:
-    from gradcli import grid
+    from gradcli.problems import grid
 
     try:
         return grid.parse(node.text, what=key, file=r.file or "<text>")

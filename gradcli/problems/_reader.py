@@ -16,7 +16,7 @@ from typing import Any
 
 from gradcli import catalog
 from gradcli.errors import InputError, suggest
-from gradcli.problems.load import Mapping, Node, Scalar, Sequence
+from gradcli.problems.nodes import Mapping, Node, Scalar, Sequence
 
 INVALID: Any = type("Invalid", (), {"__repr__": lambda self: "INVALID"})()
 

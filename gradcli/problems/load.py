@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO, Union
+from typing import TYPE_CHECKING, TextIO
 
 from gradcli.errors import InputError, collect, suggest
+from gradcli.problems.nodes import Mapping, Node, Scalar, Sequence
+from gradcli.problems.validate import problem
 
 if TYPE_CHECKING:
     from gradcli.problems.model import Problem
@@ -35,57 +36,6 @@ MAX_DEPTH = 32  # nesting of mappings and sequences
 STDIN = "<stdin>"
 SUFFIXES = (".yaml", ".yml")
 _BOM = b"\xef\xbb\xbf"
-
-
-@dataclass(frozen=True)
-class Scalar:
-    """A scalar value as written: its text after unquoting, its YAML style, its place.
-
-    `line`/`column` are where the text itself starts (after an opening quote). `lines` maps
-    each line of the text to its (line, column) in the file, when that mapping is exact.
-    """
-
-    text: str
-    style: str | None  # None (plain), "'", '"', "|", ">"
-    line: int
-    column: int
-    lines: tuple[tuple[int, int], ...] = field(default=(), compare=False, repr=False)
-
-    def position(self, offset: int) -> tuple[int, int]:
-        """(line, column) in the file of the character at `offset` (0-based) in the text."""
-        if not self.lines:
-            return self.line, self.column
-        before = self.text[:offset]
-        row = min(before.count("\n"), len(self.lines) - 1)
-        line, column = self.lines[row]
-        return line, column + offset - (before.rfind("\n") + 1)
-
-    @property
-    def plain(self) -> bool:
-        return self.style is None
-
-
-@dataclass(frozen=True)
-class Mapping:
-    items: tuple[tuple[Scalar, Node], ...]
-    line: int
-    column: int
-
-    def get(self, key: str) -> Node | None:
-        return next((v for k, v in self.items if k.text == key), None)
-
-    def keys(self) -> list[str]:
-        return [k.text for k, _ in self.items]
-
-
-@dataclass(frozen=True)
-class Sequence:
-    items: tuple[Node, ...]
-    line: int
-    column: int
-
-
-Node = Union[Scalar, Mapping, Sequence]
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -338,8 +288,6 @@ def _block_lines(raw: str, value: str, line: int, style: str) -> tuple[tuple[int
 
 def load_text(text: str, file: str | None = None, *, base: Path | None = None) -> Problem:
     """A problem from the text of a problem file; `file` names it in every message."""
-    from gradcli.problems.validate import problem
-
     return problem(compose(text, file), file, base=base)
 
 

@@ -30,7 +30,7 @@ from gradcli.problems._reader import (
     describe,
     shapes,
 )
-from gradcli.problems.load import Mapping, Node, Scalar, Sequence
+from gradcli.problems.nodes import Mapping, Node, Scalar, Sequence
 
 BUILTIN = "builtin:"  # reference: builtin:NAME (see _reference)
 
@@ -154,7 +154,7 @@ def _input_budget(r: Reader, node: Node | None, inputs: dict[str, Any]) -> None:
 def _reference(r: Reader, node: Node, inputs: dict[str, Any]) -> Any:
     """An expression of the inputs and their dim names (`sum(X, dim=0)/m`), or `builtin:NAME`:
     a reference written in Python inside gradcli, for what the language cannot state (q2's
-    row reversal needs indexing); `gradcli.exercise` checks that NAME exists."""
+    row reversal needs indexing); `gradcli.kinds.implementation` checks that NAME exists."""
     if isinstance(node, Scalar) and node.text.startswith(BUILTIN):
         name = node.text[len(BUILTIN):]
         if not IDENT.fullmatch(name):

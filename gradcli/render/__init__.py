@@ -7,26 +7,48 @@ compute: everything they show is already in the result.
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
+
+from gradcli.render.layouts import document, payload
 
 if TYPE_CHECKING:
     from gradcli.render.blocks import Block
     from gradcli.results import Outcome
 
+__all__ = ["FORMATS", "document", "payload", "render"]
+
+Writer = Callable[..., None]  # write(blocks, out, *, color, width)
+
+
+def _rich() -> Writer:
+    from gradcli.render.rich import write
+
+    return write
+
+
+def _plain() -> Writer:
+    from gradcli.render.plain import write
+
+    return write
+
+
+def _latex() -> Writer:
+    from gradcli.render.latex import write
+
+    return write
+
+
+def _markdown() -> Writer:
+    from gradcli.render.markdown import write
+
+    return write
+
+
+# Block formats; "json" is the sixth target and writes payloads, not blocks.
+WRITERS: dict[str, Callable[[], Writer]] = {
+    "rich": _rich, "plain": _plain, "latex": _latex, "markdown": _markdown}
 FORMATS = ("rich", "plain", "json", "latex", "markdown")
-
-
-def layout_module(kind: str):
-    return importlib.import_module(f"gradcli.render.layouts.{kind}")
-
-
-def document(result: Outcome) -> list[Block]:
-    return layout_module(result.kind).document(result)
-
-
-def payload(result: Outcome) -> dict:
-    return layout_module(result.kind).payload(result)
 
 
 def render(results: list[Outcome], fmt: str, out: TextIO, *, color: bool = True,
@@ -44,5 +66,4 @@ def render(results: list[Outcome], fmt: str, out: TextIO, *, color: bool = True,
         from gradcli.render.layouts.summary import document as summary
 
         blocks.extend(summary(results))
-    module = importlib.import_module(f"gradcli.render.{fmt}")
-    module.write(blocks, out, color=color, width=width)
+    WRITERS[fmt]()(blocks, out, color=color, width=width)

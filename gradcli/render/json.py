@@ -21,7 +21,7 @@ def _clean(value):
 
 
 def write(results, out: TextIO) -> None:
-    from gradcli.render import payload
+    from gradcli.render.layouts import payload
 
     if len(results) == 1:
         doc = payload(results[0])

@@ -8,7 +8,7 @@ from gradcli.render.blocks import Block, Formula, Heading, Table, Text
 
 if TYPE_CHECKING:
     from gradcli.catalog import Entry
-    from gradcli.listing import Listing
+    from gradcli.problems.listing import Listing
 
 RUN_HINT = ("Run one with `gradcli check PROBLEM` (an implementation exercise: "
             "`gradcli exercise PROBLEM --solution FILE.py`).")

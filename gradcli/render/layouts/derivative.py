@@ -8,7 +8,7 @@ from gradcli.render.blocks import Block, Formula, Heading, Table, Text
 from gradcli.render.layouts.checks import checks_table, footer, verdict_blocks
 
 if TYPE_CHECKING:
-    from gradcli.derive.scalar import DerivativeResult, Form
+    from gradcli.kinds.derivative.result import DerivativeResult, Form
 
 
 def _formula(label: str, f: Form, note: str = "", latex_label: str = "") -> Formula:

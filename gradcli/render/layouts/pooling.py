@@ -11,11 +11,11 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from gradcli.grid import number, shape
+from gradcli.problems.grid import number, shape
 from gradcli.render.blocks import Block, Grid, Heading, Table, Text
 
 if TYPE_CHECKING:
-    from gradcli.derive.pooling import PoolingResult, Window
+    from gradcli.kinds.pooling.windows import PoolingResult, Window
 
 MAX_WINDOW_ROWS = 36  # the forward table lists at most this many windows
 MAX_DENOMINATOR = 10_000  # fractions shown instead of long decimals

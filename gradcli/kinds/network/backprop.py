@@ -2,7 +2,7 @@
 
 Starting from ∂L/∂L = 1, the loss line and then the forward lines are visited last to first;
 each line's upstream is pushed through its expression tree by the local rules of
-`derive/vjp.py`, and gradients reaching the same name along several paths are added. When a
+`vjp.py`, and gradients reaching the same name along several paths are added. When a
 forward name's gradient is complete it gets a symbol of its own (δ = ∂L/∂z for the input of
 an activation, ∂L/∂h otherwise) so that later steps read `δ xᵀ` as a course writes them;
 `expand` substitutes the symbols back for the expression language.
@@ -17,12 +17,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from gradcli.derive import algebra as A
-from gradcli.derive.graph import Graph, Line
-from gradcli.derive.matrix_print import Printer, subscript_digits
-from gradcli.derive.shapes import Shape, fmt
-from gradcli.derive.vjp import Context, vjp
 from gradcli.expr.ast import Call, Name, Node, names
+from gradcli.kinds.network import algebra as A
+from gradcli.kinds.network.graph import Graph, Line
+from gradcli.kinds.network.matrix_print import Printer, subscript_digits
+from gradcli.kinds.network.shapes import Shape, fmt
+from gradcli.kinds.network.vjp import Context, vjp
 
 SMALL = 5  # a gradient of at most this many nodes is written out rather than named
 
@@ -268,7 +268,7 @@ def _name_nodes(node: Node) -> list[str]:
 
 
 def _tex(name: str) -> str:
-    from gradcli.derive.matrix_print import latex_name
+    from gradcli.kinds.network.matrix_print import latex_name
 
     return latex_name(name)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gradcli.exercise.constraints import Violation
+from gradcli.kinds.implementation.constraints import Violation
 from gradcli.results import Outcome
 
 # What a case can come to. Only "passed" passes.

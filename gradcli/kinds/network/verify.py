@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 
 import torch
 
-from gradcli.derive.graph import Graph, LineFailed
-from gradcli.derive.shapes import Shape, fmt, sizes
 from gradcli.errors import InputError
 from gradcli.expr.ast import Binary, Call, Name, Node, Transpose, walk
 from gradcli.expr.parse import constant_value, parse
 from gradcli.expr.unparse import unparse
+from gradcli.kinds.network.graph import Graph, LineFailed
+from gradcli.kinds.network.shapes import Shape, fmt, sizes
 from gradcli.results import Check
 from gradcli.verify.compare import (
     AUTOGRAD,

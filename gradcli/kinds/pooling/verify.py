@@ -1,6 +1,6 @@
 """The torch side of pooling: forward and autograd references, and judging a claimed gradient.
 
-Kept apart from `derive/pooling.py` so the derivation itself stays free of torch. Every
+Kept apart from `windows.py` so the derivation itself stays free of torch. Every
 reference is torch's own `avg_pool2d`/`max_pool2d` in float64 on the same grid, with the same
 kernel, stride, padding and `count_include_pad`; random upstreams come from one seeded
 `torch.Generator`.
@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gradcli.derive.pooling import apply, coefficients, windows
 from gradcli.errors import InputError
-from gradcli.grid import Grid, number, shape
+from gradcli.kinds.pooling.windows import apply, coefficients, windows
+from gradcli.problems.grid import Grid, number, shape
 from gradcli.results import Check, Counterexample, Verdict
 
 if TYPE_CHECKING:
     import torch
 
-    from gradcli.derive.pooling import PoolingResult
+    from gradcli.kinds.pooling.windows import PoolingResult
 
 
 def _tensor(g: Grid) -> torch.Tensor:
@@ -80,8 +80,8 @@ def _formula_check(r: PoolingResult, generator: torch.Generator, ref: str) -> Ch
     must mean what torch computes."""
     import torch
 
-    from gradcli.derive.pooling import FORMULA_CHECK_CELLS, RANDOM_UPSTREAMS
     from gradcli.expr.parse import parse
+    from gradcli.kinds.pooling.windows import FORMULA_CHECK_CELLS, RANDOM_UPSTREAMS
     from gradcli.verify.compare import compare
     from gradcli.verify.evaluate import evaluate
 

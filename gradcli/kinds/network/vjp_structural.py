@@ -1,5 +1,5 @@
 """Local vector-Jacobian rules of the catalog's structural functions: reductions, softmax,
-losses, linear algebra, normalisation, convolution and pooling (see `derive/vjp.py`).
+losses, linear algebra, normalisation, convolution and pooling (see `vjp.py`).
 
 Where no compact matrix form exists in the expression language (a convolution's input,
 pooling), the rule returns an index-notation symbol instead of an expression, and the
@@ -8,11 +8,18 @@ gradient is checked by autograd against finite differences.
 
 from __future__ import annotations
 
-from gradcli.derive import algebra as A
-from gradcli.derive.vjp import Context, Contribution, _class_dim, _reduction, count, sum_axis
 from gradcli.errors import InputError
 from gradcli.expr.ast import Call, Name, Node
 from gradcli.expr.parse import constant_value
+from gradcli.kinds.network import algebra as A
+from gradcli.kinds.network.vjp_context import (
+    Context,
+    Contribution,
+    class_dim,
+    count,
+    reduction_kind,
+    sum_axis,
+)
 
 # -- structural functions ---------------------------------------------------------------
 
@@ -52,7 +59,7 @@ def _max(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
 
 def _softmax(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
     z = node.args[0]
-    d = _class_dim(node, ctx.shape(z), ctx)
+    d = class_dim(node, ctx.shape(z), ctx)
     s = ctx.reuse(node)
     inner = A.sub(g, A.call("sum", A.mul(g, s), dim=d))
     return [Contribution(z, A.mul(s, inner), "softmax", f"∂z = s ⊙ (G − sum(G ⊙ s, dim={d}))")]
@@ -60,7 +67,7 @@ def _softmax(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
 
 def _log_softmax(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
     z = node.args[0]
-    d = _class_dim(node, ctx.shape(z), ctx)
+    d = class_dim(node, ctx.shape(z), ctx)
     g = ctx.full(g, node)
     s = ctx.reuse(A.call("softmax", z) if len(node.args) == 1 and not node.kwargs
                   else A.call("softmax", z, dim=d))
@@ -70,7 +77,7 @@ def _log_softmax(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution
 
 def _per_entry(node: Call, ctx: Context) -> Node:
     """1/count for reduction="mean" over all entries, 1 for "sum"."""
-    return A.ONE if _reduction(node) == "sum" else count(ctx.shape(node.args[0]))
+    return A.ONE if reduction_kind(node) == "sum" else count(ctx.shape(node.args[0]))
 
 
 def _loss_rule(name: str, formula_pred: str, pred_grad, target_grad=None, formula_target=""):
@@ -108,7 +115,7 @@ def _cross_entropy(node: Call, g: Node, ctx: Context, wanted) -> list[Contributi
     z, y = node.args[0], node.args[1]
     sz = ctx.shape(z)
     rows = bool(sz) and not sz[1].is_one
-    n = A.ONE if _reduction(node) == "sum" else (count(sz, (0,)) if rows else A.ONE)
+    n = A.ONE if reduction_kind(node) == "sum" else (count(sz, (0,)) if rows else A.ONE)
     out = []
     p = ctx.reuse(A.call("softmax", z))
     if wanted(z):

@@ -18,9 +18,9 @@ import tempfile
 from pathlib import Path
 
 from gradcli.errors import InputError
-from gradcli.exercise import cases as case_module
-from gradcli.exercise import constraints, references
-from gradcli.exercise.result import CaseResult, ExerciseResult
+from gradcli.kinds.implementation import cases as case_module
+from gradcli.kinds.implementation import constraints, references
+from gradcli.kinds.implementation.result import CaseResult, ExerciseResult
 from gradcli.results import Check
 
 __all__ = ["solve", "ExerciseResult", "CaseResult"]
@@ -68,7 +68,7 @@ def _solution_path(problem) -> Path | None:
 
 
 def _check(problem, ref, path: Path, seed: int, *, label: str, shown: str) -> ExerciseResult:
-    from gradcli.exercise import verdicts
+    from gradcli.kinds.implementation import verdicts
 
     solution = constraints.read(path, problem.function)
     violations = constraints.forbidden_uses(solution, tuple(problem.forbid))
@@ -95,7 +95,7 @@ def _check(problem, ref, path: Path, seed: int, *, label: str, shown: str) -> Ex
 
 
 def _run(problem, path: Path, cases):
-    from gradcli.exercise import sandbox
+    from gradcli.kinds.implementation import sandbox
 
     job = {
         "solution": str(path.resolve()), "function": problem.function,

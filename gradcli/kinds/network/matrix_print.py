@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gradcli.derive.algebra import Adjoint, DimNum, Eye, Ones
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Str, Transpose, Unary
 from gradcli.expr.unparse import number
+from gradcli.kinds.network.algebra import Adjoint, DimNum, Eye, Ones
 
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "unary": 3, "**": 4, "postfix": 5, "atom": 6}
 _SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")

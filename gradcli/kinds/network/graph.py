@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass, field
 
 from gradcli import catalog
-from gradcli.derive.shapes import SCALAR, Shape, Shapes, declared, fmt, is_scalarlike, same
 from gradcli.errors import InputError, suggest
 from gradcli.expr.ast import Binary, Name, Node, Num, Str, Transpose, names, walk
 from gradcli.expr.parse import parse
+from gradcli.kinds.network.shapes import SCALAR, Shape, Shapes, declared, fmt, is_scalarlike, same
 from gradcli.problems import schema
 from gradcli.problems.model import NetworkProblem
 

@@ -1,14 +1,29 @@
-"""The work behind `derive.network.solve`: derivation -> checks -> claims -> result."""
+"""`kind: network`: derive, verify and judge the gradients of a small network.
+
+`solve(problem)` builds the checked graph (`graph.py`), runs reverse-mode backprop in
+closed matrix form (`backprop.py` with the local rules of `vjp.py`), checks each
+gradient against torch autograd with finite differences as referee (`verify.py`) and
+judges the claims (`claims.py`): derivation -> checks -> claims -> `result.NetworkResult`.
+
+Torch is imported by the verification modules only when `solve` runs.
+"""
 
 from __future__ import annotations
 
-from gradcli.derive.algebra import IndexForm, has_index_form
-from gradcli.derive.backprop import Backprop, Derivation, RawStep, rename_upstream
-from gradcli.derive.graph import Graph, build, check_budget
-from gradcli.derive.network import LAYOUT_RULE, Definition, Gradient, NetStep, NetworkResult, Symbol
-from gradcli.derive.shapes import fmt
 from gradcli.expr.ast import Node
 from gradcli.expr.unparse import unparse
+from gradcli.kinds.network.algebra import IndexForm, has_index_form
+from gradcli.kinds.network.backprop import Backprop, Derivation, RawStep, rename_upstream
+from gradcli.kinds.network.graph import Graph, build, check_budget
+from gradcli.kinds.network.result import (
+    LAYOUT_RULE,
+    Definition,
+    Gradient,
+    NetStep,
+    NetworkResult,
+    Symbol,
+)
+from gradcli.kinds.network.shapes import fmt
 
 
 class Solver:
@@ -41,7 +56,7 @@ class Solver:
         loss = self.graph.loss
         own = Backprop(self.graph, {name}).run()
         course, expanded = self.bp.pretty(g), self.bp.pretty(self.expanded[name])
-        from gradcli.derive.matrix_print import latex_name
+        from gradcli.kinds.network.matrix_print import latex_name
 
         note = ""
         if name not in self.bp.reach:
@@ -76,7 +91,7 @@ class Solver:
         """Check every gradient at each sample point in turn. A point's tensors (inputs,
         forward values, both routes) are freed before the next point is drawn unless claims
         need them afterwards, so a problem without claims holds one point's worth, not all."""
-        from gradcli.verify import network as V
+        from gradcli.kinds.network import verify as V
 
         keep = bool(self.problem.claims)
         tallies = {}
@@ -122,7 +137,7 @@ class Solver:
     def sampling_notes(self) -> list[str]:
         """How givens that are not drawn from N(0, 1) are drawn, and why: a claim such as
         p − y for a cross-entropy holds only because y sums to 1, which the reader must know."""
-        from gradcli.verify import network as V
+        from gradcli.kinds.network import verify as V
 
         why = {"positive": "in [0.5, 2] (the argument of log, sqrt or a fractional power)",
                "probability": "in [0.05, 0.95] (a probability, for bce)",
@@ -160,8 +175,8 @@ class Solver:
         return out
 
     def _mistake(self, name: str, mutation, hint: str):
-        from gradcli.verify import network as V
-        from gradcli.verify.network_claims import Mistake
+        from gradcli.kinds.network import verify as V
+        from gradcli.kinds.network.claims import Mistake
 
         wrong = Backprop(self.graph, {name}, mutation).run()
         if name not in wrong.gradients:
@@ -173,7 +188,7 @@ class Solver:
         return [Mistake(values, hint)]
 
     def claims(self, truth):
-        from gradcli.verify.network_claims import Judge
+        from gradcli.kinds.network.claims import Judge
 
         pretty = {n: self.bp.pretty(self.expanded[n]) for n in self.targets}
         judge = Judge(self.graph, self.problem, self.pts, self.envs, truth, pretty,
@@ -218,7 +233,7 @@ class Solver:
 
 
 def solve(problem, *, seed: int = 0) -> NetworkResult:
-    from gradcli.derive.graph import LineFailed
+    from gradcli.kinds.network.graph import LineFailed
 
     try:
         return Solver(problem, seed).result()

@@ -1,13 +1,7 @@
-"""`kind: network`: derive, verify and judge the gradients of a small network.
+"""The result of a `kind: network` problem: pure data for `render/layouts/network.py`.
 
-`solve(problem)` builds the checked graph (`derive/graph.py`), runs reverse-mode backprop in
-closed matrix form (`derive/backprop.py` with the local rules of `derive/vjp.py`), checks each
-gradient against torch autograd with finite differences as referee (`verify/network.py`) and
-judges the claims (`verify/network_claims.py`). The result is pure data for
-`render/layouts/network.py`.
-
-Torch is imported by the verification modules only when `solve` runs; importing this module
-(for the result types) stays light.
+Kept apart from `solve.py` so that importing the result types (renderers do) stays light:
+no torch, no derivation engine.
 """
 
 from __future__ import annotations
@@ -105,8 +99,3 @@ class NetworkResult(Outcome):
     gradients: tuple[Gradient, ...] = ()
     points: tuple[str, ...] = ()  # what the sample points were
 
-
-def solve(problem, *, seed: int = 0) -> NetworkResult:
-    from gradcli.derive._network_solve import solve as run
-
-    return run(problem, seed=seed)

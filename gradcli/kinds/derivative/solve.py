@@ -1,13 +1,13 @@
 """`kind: derivative`: the derivative of a scalar function, derived, cross-checked, verified.
 
 Three routes meet here:
-1. our rules (`derive.rules`) produce the derivation a student would write, step by step;
+1. our rules (`rules.py`) produce the derivation a student would write, step by step;
 2. SymPy's `diff` of the same target, with every catalog function expanded to its definition,
    is an independent symbolic route: the two are compared in float64 at seeded points
-   (`verify.floats`, no torch, so `--no-check` still proves the algebra);
+   (`gradcli.verify.floats`, no torch, so `--no-check` still proves the algebra);
 3. torch autograd of torch's own implementation (`torch.nn.functional.gelu(x,
    approximate="tanh")` for `gelu`), or of the expression itself, is the numeric reference
-   (`verify.scalar`), unless `--no-check`.
+   (`verify.py`), unless `--no-check`.
 A claim is judged against route 1 at the same points, then proved symbolically when SymPy
 can do so within its budget.
 """
@@ -26,10 +26,11 @@ from gradcli.expr.notation import latex, pretty
 from gradcli.expr.parse import parse
 from gradcli.expr.tidy import num, replace_subtree, substitute, tidy
 from gradcli.expr.unparse import unparse
-from gradcli.results import Outcome, Step, Verdict
+from gradcli.kinds.derivative.result import DerivativeResult, Form, Inner
+from gradcli.results import Step
 
 if TYPE_CHECKING:
-    from gradcli.derive.rules import Derivation
+    from gradcli.kinds.derivative.rules import Derivation
     from gradcli.problems.model import DerivativeProblem
 
 CONSTANTS = frozenset({"pi", "e"})
@@ -40,50 +41,6 @@ MAX_DERIVATIVE_NODES = 10_000
 MAX_DERIVATIVE_DEPTH = 200  # the printers recurse; Python's stack allows about 1000 frames
 ROUTE_SECONDS = 4.0
 MAX_AT_POINTS = 1_000  # each is a table row, about a millisecond (20,000 took 24 s)
-
-
-@dataclass(frozen=True)
-class Form:
-    """One way of writing the derivative; `expression` is pasteable, the others for reading."""
-
-    label: str
-    expression: str
-    pretty: str
-    latex: str
-    note: str = ""
-
-    def to_json(self) -> dict:
-        return {"label": self.label, "expression": self.expression, "latex": self.latex,
-                "note": self.note}
-
-
-@dataclass(frozen=True)
-class Inner:
-    """An inner function named by the chain rule: u = sqrt(2/pi)*(x + 0.044715*x**3)."""
-
-    name: str
-    expression: str
-    pretty: str
-    latex: str
-
-
-@dataclass(frozen=True)
-class DerivativeResult(Outcome):
-    """A derivative problem's result: the derivation, its forms, checks and any claim."""
-
-    function: str = ""
-    definition: Form | None = None
-    wrt: str = "x"
-    derivative: Form | None = None  # the final answer, in terms of the variable
-    compact: Form | None = None  # the same with inner functions named (u, v, ...)
-    inner: tuple[Inner, ...] = ()
-    forms: tuple[Form, ...] = ()  # equivalent ways of writing it
-    steps: tuple[Step, ...] = ()
-    constants: tuple[str, ...] = ()  # 0.134145 = 3·0.044715
-    values: tuple[tuple[float, float | None, float | None], ...] = ()  # (x, f(x), f'(x))
-    held: tuple[tuple[str, float], ...] = ()  # other variables and the values they were held at
-    claim: Verdict | None = None
-    simplification: str = ""  # what happened when SymPy tried to simplify
 
 
 @dataclass
@@ -245,7 +202,7 @@ def _catalog_form(entry: catalog.Entry, variable: str) -> Node:
 
 
 def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
-    from gradcli.derive.rules import differentiate
+    from gradcli.kinds.derivative.rules import differentiate
 
     target = resolve(problem)
     if len(problem.at) > MAX_AT_POINTS:
@@ -284,7 +241,7 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
             forms.append(form(f"catalog form ({recognised.name}')", catalog_tree, note))
 
     from gradcli.budget import OverBudget, time_limit
-    from gradcli.derive import symbolic
+    from gradcli.kinds.derivative import symbolic
     from gradcli.verify import floats
 
     kinks = _kinks(target)
@@ -318,7 +275,7 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
         checks.append(route.check_form(f.label, tree))
     notes: list[str] = []
     if problem.check:
-        from gradcli.verify.scalar import check_against_torch
+        from gradcli.kinds.derivative.verify import check_against_torch
 
         torch_check, kink_notes = check_against_torch(
             target.tree, result, target.variable, target.entry, route.points, route.held,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradcli.errors import InputError
-from gradcli.exercise import references
+from gradcli.kinds.implementation import references
 
 BUILTIN_PREFIX = "builtin:"
 RANDOM_CASES = 3

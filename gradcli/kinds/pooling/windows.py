@@ -19,11 +19,11 @@ parsed back and evaluated at seeded random upstream values against autograd agai
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 
 from gradcli.errors import InputError
-from gradcli.grid import MAX_CELLS, Grid, shape
+from gradcli.problems.grid import MAX_CELLS, Grid, shape
 from gradcli.problems.model import PoolingProblem
 from gradcli.results import Outcome
 
@@ -128,7 +128,7 @@ def validate(problem: PoolingProblem) -> tuple[int, int, int]:
     return kernel, stride, padding
 
 
-def _check_shape(problem: PoolingProblem, key: str, g: Grid | None, want: tuple[int, int],
+def check_shape(problem: PoolingProblem, key: str, g: Grid | None, want: tuple[int, int],
                  what: str) -> None:
     if g is None:
         return
@@ -224,43 +224,7 @@ def apply(terms, upstream: Grid, ow: int) -> Grid:
 
 # -- solve ------------------------------------------------------------------------------------
 
-def solve(problem: PoolingProblem, *, seed: int = 0) -> PoolingResult:
-    k, s, p = validate(problem)
-    x, mode = problem.input, problem.mode
-    h, w = shape(x)
-    wins = windows(x, mode, k, s, p, problem.count_include_pad)
-    oh, ow = wins[-1].out[0] + 1, wins[-1].out[1] + 1
-    _check_shape(problem, "upstream", problem.upstream, (oh, ow), "the output")
-    _check_shape(problem, "claim", problem.claim, (h, w), "the input")
-    terms = coefficients(h, w, wins, mode)
-    names = upstream_names(oh, ow)
-    flat = [n for row in names for n in row]
-    output = tuple(tuple(wins[i * ow + j].value for j in range(ow)) for i in range(oh))
-    base = PoolingResult(
-        kind="pooling", name=problem.name or default_name(mode, k, s, p), seed=seed, mode=mode,
-        kernel=k, stride=s, padding=p, count_include_pad=problem.count_include_pad, input=x,
-        output=output, windows=wins, names=names, terms=terms,
-        formulas=tuple(tuple(formula(t, flat) for t in row) for row in terms),
-        latex=tuple(tuple(formula(t, flat, latex=True) for t in row) for row in terms),
-        upstream=problem.upstream,
-        grad_input=apply(terms, problem.upstream, ow) if problem.upstream else None)
-    from gradcli.derive import _pooling_verify as verify
-
-    return _judge(replace(base, checks=verify.checks(base, seed)), problem.claim)
-
-
 def default_name(mode: str, k: int, s: int, p: int) -> str:
     kind = "Average" if mode == "avg" else "Max"
     pad = f", padding {p}" if p else ""
     return f"{kind} pooling, {k}×{k} kernel, stride {s}{pad}"
-
-
-def _judge(result: PoolingResult, claim: Grid | None) -> PoolingResult:
-    if claim is None:
-        return result
-    from gradcli.derive._pooling_verify import judge
-
-    verdict, wrong, upstream, expected = judge(result, claim)
-    return replace(result, claim=claim, claims=(verdict,), wrong_cells=wrong,
-                   claim_upstream=upstream, claim_expected=expected)
-

@@ -7,9 +7,9 @@ a traceback) / timed out / crashed / not run (the process was stopped earlier).
 
 from __future__ import annotations
 
-from gradcli.exercise.cases import Case
-from gradcli.exercise.result import CaseResult
-from gradcli.exercise.sandbox import Run
+from gradcli.kinds.implementation.cases import Case
+from gradcli.kinds.implementation.result import CaseResult
+from gradcli.kinds.implementation.sandbox import Run
 
 
 def shape_text(shape) -> str:

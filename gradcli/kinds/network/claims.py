@@ -18,16 +18,16 @@ from dataclasses import dataclass
 
 import torch
 
-from gradcli.derive.graph import Graph
-from gradcli.derive.shapes import Shape, fmt, is_scalarlike, same
 from gradcli.errors import InputError
 from gradcli.expr.ast import Node
 from gradcli.expr.parse import parse
+from gradcli.kinds.network.graph import Graph
+from gradcli.kinds.network.shapes import Shape, fmt, is_scalarlike, same
+from gradcli.kinds.network.verify import Point, fit
 from gradcli.problems.model import NetworkProblem
 from gradcli.results import Counterexample, Verdict
 from gradcli.verify.compare import CLAIM, describe_index, non_finite, worst
 from gradcli.verify.evaluate import Evaluator
-from gradcli.verify.network import Point, fit
 
 Tensor = torch.Tensor
 SMALL_INPUT = 16  # inputs with at most this many entries are shown in a counterexample
@@ -59,7 +59,7 @@ class Judge:
         try:
             node = parse(str(text), variables=self.graph.declared | set(dims))
             if dims:
-                from gradcli.derive.algebra import num, substitute
+                from gradcli.kinds.network.algebra import num, substitute
 
                 node = substitute(node, {d: num(v) for d, v in dims.items()})
             shape = self.graph.shapes(node)

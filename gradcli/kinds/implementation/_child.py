@@ -1,6 +1,6 @@
 """The child process that runs a user's solution: the only place gradcli runs user code.
 
-Started by `gradcli.exercise.sandbox` as `python -I <this file>` (isolated mode: no
+Started by `gradcli.kinds.implementation.sandbox` as `python -I <this file>` (isolated mode: no
 PYTHONPATH, no user site-packages, the script's directory not on sys.path). It imports
 nothing from gradcli, so it stays small and independent of the parent's state.
 
