@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 
-from gradcli.kinds.implementation.solve import ATOL, RTOL
 from gradcli.kinds.implementation.cases import Case
 from gradcli.kinds.implementation.sandbox import Run
+from gradcli.kinds.implementation.solve import ATOL, RTOL
 from gradcli.kinds.implementation.verdicts import judge
 
 NAN, INF = math.nan, math.inf

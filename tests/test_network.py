@@ -592,3 +592,19 @@ wrt: [w, x]
     assert r.exit_code == 0, r.output
     assert "tolerance: float64 autograd (rtol 1e-09, atol 1e-11), per entry (∂L/∂w)" in r.output
     assert "tolerance: float64 central differences (rtol 1e-05, atol 1e-07) (∂L/∂x)" in r.output
+
+
+def test_steps_come_in_the_same_order_whatever_the_hash_seed():
+    # The targets were a set of names: the order of 'sum over paths' steps followed
+    # PYTHONHASHSEED, so the same file and seed printed other bytes from run to run.
+    import os
+    import subprocess
+    import sys
+
+    def run(hash_seed: str) -> str:
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        return subprocess.run([sys.executable, "-m", "gradcli", "check", "net_gaussian_nll", "-f", "json"],
+                              env=env, capture_output=True, text=True, check=True).stdout
+
+    outputs = {run(seed) for seed in ("1", "3", "4")}
+    assert len(outputs) == 1

@@ -14,7 +14,7 @@ tree, built in the same time, as for n = 3.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from gradcli.expr.ast import Call, Name, Node, names
@@ -89,10 +89,12 @@ def _activations(graph: Graph) -> list[str]:
 
 
 class Backprop:
-    def __init__(self, graph: Graph, targets: set[str], mutation: Mapping[int | str, str] | None = None):
+    def __init__(self, graph: Graph, targets: Iterable[str], mutation: Mapping[int | str, str] | None = None):
         self.graph = graph
-        self.targets = targets
-        self.depends = _depends(graph, targets)
+        # An ordered tuple, never a set: steps are recorded in this order, and a set of strings
+        # iterates in an order that changes with PYTHONHASHSEED (same seed, other bytes).
+        self.targets = tuple(dict.fromkeys(targets))
+        self.depends = _depends(graph, set(self.targets))
         self.reach = _reach(graph)
         self.shapes = graph.shapes
         self.pretty = Printer(self._is_scalar)
@@ -272,6 +274,3 @@ def _tex(name: str) -> str:
 
     return latex_name(name)
 
-
-def derive(graph: Graph, targets: set[str], mutation: Mapping[int | str, str] | None = None) -> Derivation:
-    return Backprop(graph, targets, mutation).run()

@@ -33,7 +33,7 @@ class Solver:
         self.graph: Graph = build(problem)
         check_budget(problem, self.graph)  # before any tensor is allocated
         self.targets = list(dict.fromkeys((*self.graph.wrt, *problem.claims)))
-        self.bp = Backprop(self.graph, set(self.targets))
+        self.bp = Backprop(self.graph, self.targets)
         self.derivation: Derivation = self.bp.run()
         self.expanded = {n: self.derivation.expand(self.derivation.gradients[n]) for n in self.targets}
 
