@@ -40,6 +40,8 @@ CONSTANTS = frozenset({"pi", "e"})
 MAX_DERIVATIVE_NODES = 10_000
 MAX_DERIVATIVE_DEPTH = 200  # the printers recurse; Python's stack allows about 1000 frames
 ROUTE_SECONDS = 4.0
+UNCHECKED = ("not checked (--no-check): neither SymPy's diff nor torch autograd was run, so "
+             "this derivation is unverified")
 MAX_AT_POINTS = 1_000  # each is a table row, about a millisecond (20,000 took 24 s)
 
 
@@ -209,6 +211,12 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
         raise problem.locate("at", InputError(
             f"{len(problem.at):,} points to evaluate at; at most {MAX_AT_POINTS:,}",
             hint="the numeric check already samples the function; --at is for a few points"))
+    for key, given, what in (("claim", problem.claim is not None, "a claim is judged"),
+                             ("at", bool(problem.at), "values are computed")):
+        if given and not problem.check:
+            raise problem.locate(key, InputError(
+                f"{what} on the numeric routes, which --no-check turns off",
+                hint="drop --no-check"))
     claim_tree = None
     if problem.claim is not None:  # a bad claim is refused before any symbolic or torch work
         try:
@@ -239,6 +247,10 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
         if catalog_tree != result:
             note = "" if target.entry else f"the function is {recognised.name}({target.variable})"
             forms.append(form(f"catalog form ({recognised.name}')", catalog_tree, note))
+
+    if not problem.check:
+        return _result(problem, target, derivation, result, compact, inner, forms, seed=seed,
+                       route=None, checks=(), claim=None, notes=(UNCHECKED,), simplification="")
 
     from gradcli.budget import OverBudget, time_limit
     from gradcli.kinds.derivative import symbolic
@@ -273,18 +285,12 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
                               f"expression language's bounds ({err.message})")
             continue
         checks.append(route.check_form(f.label, tree))
-    notes: list[str] = []
-    if problem.check:
-        from gradcli.kinds.derivative.verify import check_against_torch
+    from gradcli.kinds.derivative.verify import check_against_torch
 
-        torch_check, kink_notes = check_against_torch(
-            target.tree, result, target.variable, target.entry, route.points, route.held,
-            kinks=kinks)
-        checks.append(torch_check)
-        notes.extend(kink_notes)
-    else:
-        notes.append("torch check skipped (--no-check); the derivation was cross-checked "
-                     "against SymPy's diff only")
+    torch_check, kink_notes = check_against_torch(
+        target.tree, result, target.variable, target.entry, route.points, route.held,
+        kinks=kinks)
+    checks.append(torch_check)
 
     claim = None
     if claim_tree is not None:
@@ -293,11 +299,19 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
         except InputError as err:  # sum(2*x), x@x: matrix functions in a scalar claim
             raise problem.locate("claim", err) from None
 
-    values = route.values_at(problem.at) if problem.at else ()
+    return _result(problem, target, derivation, result, compact, inner, forms, seed=seed,
+                   route=route, checks=tuple(checks), claim=claim, notes=tuple(kink_notes),
+                   simplification=simplification)
+
+
+def _result(problem, target, derivation, result, compact, inner, forms, *, seed, route, checks,
+            claim, notes, simplification) -> DerivativeResult:
+    """The result, with or without the check routes (`route` is None under --no-check)."""
+    values = route.values_at(problem.at) if route is not None and problem.at else ()
     definition_note = target.entry.doc if target.entry else ""
     return DerivativeResult(
         kind="derivative", name=problem.name or f"d/d{target.variable} {target.text}",
-        checks=tuple(checks), claims=(claim,) if claim else (), seed=seed, notes=tuple(notes),
+        checks=checks, claims=(claim,) if claim else (), seed=seed, notes=notes,
         function=target.text,
         definition=form(f"{target.entry.name}({target.variable})" if target.entry
                         else "f", derivation.target, definition_note),
@@ -307,7 +321,7 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
         inner=inner, forms=tuple(forms),
         steps=_steps(derivation, target.variable) if problem.steps else (),
         constants=explain_constants(target.tree, result),
-        values=values, held=tuple(route.held.items()), claim=claim,
+        values=values, held=tuple(route.held.items()) if route is not None else (), claim=claim,
         simplification=simplification)
 
 
