@@ -62,6 +62,7 @@ class DerivativeProblem(Problem):
     claim: str | None = None
     steps: bool = True
     check: bool = True
+    order: int = 1  # 1..MAX_ORDER: the n-th derivative, each order derived from the one before
 
     kind = "derivative"
 

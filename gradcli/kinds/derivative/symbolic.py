@@ -16,6 +16,7 @@ import sympy as sp
 from gradcli.budget import OverBudget, time_limit
 from gradcli.expr.ast import Node
 from gradcli.expr.to_sympy import build, symbol
+from gradcli.kinds.derivative.result import derivative_label
 from gradcli.results import Check, Counterexample, Verdict
 from gradcli.verify import floats
 from gradcli.verify.points import held_values, held_variations, sample
@@ -61,8 +62,9 @@ class Sample(NamedTuple):
 
 class Route:
     def __init__(self, target: Node, derived: Node, variable: str, *, seed: int,
-                 domain: str = "real", kinks: tuple[float, ...] = ()):
+                 domain: str = "real", kinks: tuple[float, ...] = (), order: int = 1):
         self.variable = variable
+        self.order = order
         self.kinks = kinks
         self.symbols: dict[str, sp.Symbol] = {variable: symbol(variable)}
         self.x = self.symbols[variable]
@@ -71,7 +73,7 @@ class Route:
         # SymPy leaves d/dx sign(x/y) unevaluated (not sign(x*y)); sign(u) = 2·H(u) − 1 has the
         # same values and a derivative SymPy writes out, 2·δ(u)·u'.
         self.reference = sp.diff(self.target.replace(
-            sp.sign, lambda u: 2 * sp.Heaviside(u, sp.S.Half) - 1), self.x)
+            sp.sign, lambda u: 2 * sp.Heaviside(u, sp.S.Half) - 1), self.x, order)
         others = [n for n in self.symbols if n != variable]
         self.held = held_values(seed, others)
         self.variations = held_variations(seed, others)
@@ -193,7 +195,7 @@ class Route:
         # values from the claim as written: SymPy's exp(log(x)) = x would hide where it is undefined
         claimed = floats.values(build(claim, dict(self.symbols), faithful=True),
                                 [s.at for s in samples])
-        target = f"d/d{self.variable}"
+        target = derivative_label(self.order, self.variable)
         varied = (", the other variables varied over both signs" if self.variations else "")
         for (x, held, _, want, _), got in zip(samples, claimed, strict=True):
             wrong = got is None or abs(got - want) > CLAIM_ATOL + CLAIM_RTOL * abs(want)
