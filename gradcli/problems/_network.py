@@ -32,6 +32,9 @@ def network(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
     out["loss"] = _loss(r, m.get("loss"), known)
     out["wrt"] = _wrt(r, m.get("wrt"), known)
     out["claims"] = _claims(r, m.get("claims"), known, out["wrt"], set(out["dims"]))
+    out["hessians"] = _hessians(r, m.get("hessians"), given)
+    out["hessian_claims"] = _claims(r, m.get("hessian_claims"), known, out["hessians"],
+                                    set(out["dims"]), key="hessian_claims", listed="hessians")
     out["values"] = _values(r, m.get("values"), out["given"], out["dims"])
     return out
 
@@ -127,21 +130,42 @@ def _wrt(r: Reader, node: Node | None, known: set[str]) -> Any:
     return tuple(out)
 
 
+def _hessians(r: Reader, node: Node | None, given: set[str]) -> Any:
+    """`hessians: [w]`: given variables whose ∂²L/∂w² is derived (hessian.py says which)."""
+    if node is None:
+        return ()
+    items = r.items(node, "hessians")
+    if items is INVALID:
+        return INVALID
+    out: list[str] = []
+    for item in items:
+        name = r.name(item, "hessians")
+        if name is INVALID:
+            continue
+        if name not in given:
+            r.error(item, f"{name!r} is not a given variable", "hessians", suggest(name, given))
+        elif name not in out:
+            out.append(name)
+    return tuple(out)
+
+
 def _claims(r: Reader, node: Node | None, known: set[str], wrt: Any,
-            dims: set[str] = frozenset()) -> dict[str, str]:
+            dims: set[str] = frozenset(), *, key: str = "claims",
+            listed: str = "wrt") -> dict[str, str]:
     """A claim may use the dims as numbers (`/N` for a mean), as the hints write them."""
     out: dict[str, str] = {}
-    if node is None or r.mapping(node, "claims") is INVALID:
+    if node is None or r.mapping(node, key) is INVALID:
         return out
     for k, v in node.items:
-        name = r.name(k, "claims")
+        name = r.name(k, key)
         if name is not INVALID and name not in known:
-            r.error(k, f"{name!r} is not a given or forward variable", "claims",
+            r.error(k, f"{name!r} is not a given or forward variable", key,
                     suggest(name, known))
         elif name is not INVALID and wrt is not INVALID and name not in wrt:
-            r.error(k, f"{name!r} is not in wrt, so its gradient is not derived", "claims",
-                    f"add {name} to wrt")
-        if r.expression(v, f"claims.{k.text}", known | dims) is not INVALID and name is not INVALID:
+            what = "gradient" if key == "claims" else "Hessian"
+            r.error(k, f"{name!r} is not in {listed}, so its {what} is not derived", key,
+                    f"add {name} to {listed}")
+        if r.expression(v, f"{key}.{k.text}", known | dims) is not INVALID and name is not INVALID:
             out[name] = v.text
     return out
 

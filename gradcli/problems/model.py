@@ -78,6 +78,8 @@ class NetworkProblem(Problem):
     wrt: tuple[str, ...] = ()
     claims: dict[str, str] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
+    hessians: tuple[str, ...] = ()  # given variables whose ∂²L/∂w² is derived
+    hessian_claims: dict[str, str] = field(default_factory=dict)
 
     kind = "network"
 

@@ -61,6 +61,10 @@ KINDS: dict[str, tuple[Key, ...]] = {
             "dLoss/dNAME."),
         Key("values", "values", "Concrete numbers for given names (else seeded random): a "
             "number, a list (vector) or a list of rows (matrix)."),
+        Key("hessians", "names", "Given vector or scalar variables whose Hessian d2Loss/dNAME2 "
+            "is derived in matrix form and checked against torch."),
+        Key("hessian_claims", "claims", "Your own Hessians: name (listed in hessians) -> "
+            "expression."),
     ),
     "pooling": (
         Key("input", "grid", "The input grid: a list of rows, or text such as "
