@@ -83,7 +83,7 @@ def test_list_gives_each_function_its_signature_doc_and_torch_reference(cli):
                      r"torch\.nn\.functional\.gelu\(x, approximate='tanh'\)$", out, re.M)
     assert re.search(r"^leaky_relu\(x, slope=0\.01\) +ReLU with a small slope for x < 0 +"
                      r"torch\.nn\.functional\.leaky_relu\(x, slope\)$", out, re.M)
-    assert re.search(r"^cross_entropy\(logits, target\) +softmax cross-entropy over rows +"
+    assert re.search(r"^cross_entropy\(logits, target, reduction=\"mean\"\) +softmax cross-entropy over rows +"
                      r"torch\.nn\.functional\.cross_entropy$", out, re.M)
 
 

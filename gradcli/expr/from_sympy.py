@@ -18,7 +18,9 @@ class NotExpressible(Exception):
 
 
 _FUNCTIONS = {sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tanh: "tanh",
-              sp.erf: "erf", sp.Abs: "abs", sp.sign: "sign"}
+              sp.erf: "erf", sp.Abs: "abs", sp.sign: "sign", sp.cosh: "cosh", sp.sinh: "sinh",
+              sp.asinh: "asinh", sp.acosh: "acosh", sp.atanh: "atanh", sp.tan: "tan",
+              sp.sech: "sech", sp.csch: "csch", sp.coth: "coth", sp.sec: "sec"}
 
 
 def _number(expr: sp.Number) -> Node:

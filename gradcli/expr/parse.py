@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from gradcli import catalog
 from gradcli.errors import InputError, suggest
+from gradcli.expr import signature
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Str, Transpose, Unary
 
 MAX_CHARS = 2000
@@ -35,24 +36,6 @@ KEYWORDS = frozenset(
     "finally for from global if import in is lambda nonlocal not or pass raise return try while "
     "with yield match case".split())
 
-# Keyword options each structural function accepts; elementwise ones take their catalog params.
-OPTIONS: dict[str, tuple[str, ...]] = {
-    "sum": ("dim",), "mean": ("dim",), "norm": ("dim",), "max": ("dim",),
-    "softmax": ("dim",), "log_softmax": ("dim",),
-    "layer_norm": ("eps",), "batch_norm": ("eps",),
-    "avg_pool2d": ("kernel", "stride", "padding"), "max_pool2d": ("kernel", "stride", "padding"),
-    "mse": ("reduction",), "l1": ("reduction",), "huber": ("delta", "reduction"),
-    "bce": ("reduction",), "bce_with_logits": ("reduction",), "cross_entropy": ("reduction",),
-}
-# (fewest, most) positional arguments of the structural functions
-ARITY: dict[str, tuple[int, int]] = {
-    "sum": (1, 2), "mean": (1, 2), "norm": (1, 2), "max": (1, 2), "trace": (1, 1),
-    "det": (1, 1), "inv": (1, 1), "logdet": (1, 1), "diag": (1, 1), "softmax": (1, 2),
-    "log_softmax": (1, 2), "layer_norm": (3, 3), "batch_norm": (3, 3), "conv1d": (2, 2),
-    "conv2d": (2, 2), "avg_pool2d": (1, 3), "max_pool2d": (1, 3), "mse": (2, 2), "l1": (2, 2),
-    "huber": (2, 3), "bce": (2, 2), "bce_with_logits": (2, 2), "cross_entropy": (2, 2),
-}
-STRING_OPTIONS = {"reduction": ("mean", "sum")}
 
 LOOKALIKES = {
     "−": "-", "–": "-", "—": "-", "×": "*", "·": "*", "⋅": "*", "∗": "*", "÷": "/",
@@ -337,59 +320,41 @@ class _Parser:
         self.enter(open_paren.start)
         args: list[Node] = []
         kwargs: list[tuple[str, Node]] = []
+        params = entry.sig.args
         while not self.accept(")"):
             if args or kwargs:
                 self.expect(",", f"',' or ')' in the call to {func}")
                 if self.accept(")"):
                     break
             if self.tok.kind == "name" and self.tokens[self.pos + 1].text == "=":
-                kwargs.append(self.option(func, entry))
+                key = self.advance()
+                self.advance()  # '='
+                kwargs.append((key.text, self.argument()))
+                if [k for k, _ in kwargs].count(key.text) > 1:
+                    raise _error(f"option {key.text} is given twice", key.start)
             elif kwargs:
                 raise _error("positional argument after a keyword option", self.tok.start)
+            elif len(args) < len(params) and params[len(args)].kind == catalog.SIZE \
+                    and self.tok.kind == "name" and self.tokens[self.pos + 1].text in (",", ")"):
+                tok = self.advance()  # a dim's name (eye(n)): not a variable of the expression
+                if tok.text.startswith("_") or tok.text in KEYWORDS:
+                    raise _error(f"name {tok.text!r} is not allowed", tok.start)
+                args.append(self.node(Name(tok.text, start=tok.start, end=tok.start + len(tok.text))))
             else:
                 args.append(self.sum())
         self.depth -= 1
         end = self.tokens[self.pos - 1].start + 1
         node = Call(func, tuple(args), tuple(kwargs), start=name.start, end=end)
-        self._check_arity(node, entry)
+        signature.check(node)
         return self.node(node)
 
-    def option(self, func: str, entry: catalog.Entry) -> tuple[str, Node]:
-        key = self.advance()
-        self.advance()  # '='
-        allowed = OPTIONS.get(func, ()) + tuple(p.name for p in entry.params)
-        if key.text not in allowed:
-            expected = ", ".join(allowed) if allowed else "none"
-            raise _error(f"{func} has no option {key.text!r} (options: {expected})", key.start,
-                         suggest(key.text, allowed))
+    def argument(self) -> Node:
+        """A keyword option's value: a string (reduction="sum") or an expression, whose kind
+        the signature checks."""
         if self.tok.kind == "string":
             tok = self.advance()
-            value = tok.text[1:-1]
-            choices = STRING_OPTIONS.get(key.text)
-            if choices is None or value not in choices:
-                raise _error(f"{key.text} takes {' or '.join(map(repr, choices)) if choices else 'a number'}, "
-                             f"not {tok.text}", tok.start)
-            return key.text, self.node(Str(value, start=tok.start, end=tok.start + len(tok.text)))
-        value_node = self.sum()
-        if constant_value(value_node) is None:
-            raise _error(f"option {key.text} must be a number", value_node.start)
-        return key.text, value_node
-
-    def _check_arity(self, node: Call, entry: catalog.Entry) -> None:
-        if entry.group == "elementwise":
-            fewest, most = 1, 1 + len(entry.params)
-        else:
-            fewest, most = ARITY.get(node.func, (1, 1))
-        n = len(node.args)
-        if not fewest <= n <= most:
-            want = str(fewest) if fewest == most else f"{fewest} to {most}"
-            raise _error(f"{node.func} takes {want} argument{'s' if most > 1 else ''}, got {n}",
-                         node.start, f"usage: {entry.call}")
-        if entry.group == "elementwise":  # leaky_relu(x, 0.2): the slope is a parameter, a number
-            for position, (param, arg) in enumerate(zip(entry.params, node.args[1:], strict=False), start=2):
-                if constant_value(arg) is None:
-                    raise _error(f"{node.func}'s {param.name} (argument {position}) must be a "
-                                 "number", arg.start, f"usage: {entry.call}")
+            return self.node(Str(tok.text[1:-1], start=tok.start, end=tok.start + len(tok.text)))
+        return self.sum()
 
 
 def parse(text: str, *, variables: Collection[str] | None = None) -> Node:

@@ -22,6 +22,8 @@ PRIMITIVES = {
     "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "abs": sp.Abs, "sin": sp.sin, "cos": sp.cos,
     "erf": sp.erf, "tanh": sp.tanh, "sign": sp.sign,
     "step": lambda x: sp.Heaviside(x, 0),  # torch's convention: relu'(0) = 0
+    "cosh": sp.cosh, "sinh": sp.sinh, "asinh": sp.asinh, "acosh": sp.acosh, "atanh": sp.atanh,
+    "tan": sp.tan,
 }
 
 
@@ -51,6 +53,8 @@ UNEVALUATED = {
     "cos": lambda x: sp.cos(x, evaluate=False), "erf": lambda x: sp.erf(x, evaluate=False),
     "tanh": lambda x: sp.tanh(x, evaluate=False), "sign": lambda x: sp.sign(x, evaluate=False),
     "step": lambda x: sp.Heaviside(x, 0, evaluate=False),
+    **{name: (lambda f: lambda x: f(x, evaluate=False))(PRIMITIVES[name])
+       for name in ("cosh", "sinh", "asinh", "acosh", "atanh", "tan")},
 }
 
 
@@ -105,6 +109,12 @@ class Builder:
 
     def call(self, node: Call, scope: dict[str, sp.Expr]) -> sp.Expr:
         entry = catalog.lookup(node.func)
+        if catalog.is_pairwise(node):
+            # max(a, b) = (a + b + |a − b|)/2: its derivative at a tie, (a' + b')/2 since
+            # sign(0) = 0, is torch.maximum's convention (the gradient split evenly).
+            a, b = (self.build(arg, scope) for arg in node.args)
+            sign = 1 if node.func == "max" else -1
+            return (a + b + sign * self.primitives["abs"](a - b)) / 2
         if entry is None or entry.group != "elementwise":
             raise InputError(f"{node.func} works on vectors and matrices; a scalar expression "
                              "cannot use it", column=node.column)

@@ -21,36 +21,34 @@ import torch
 from gradcli import catalog
 from gradcli.errors import InputError
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Str, Transpose, Unary
-from gradcli.expr.parse import constant_value
+from gradcli.expr.signature import argument, literal
 
 Tensor = torch.Tensor
 F = torch.nn.functional
 
 
 def _option(node: Call, name: str, default: Any = None) -> Any:
-    value = node.kwarg(name)
-    if value is None:
-        return default
-    if isinstance(value, Str):
-        return value.value
-    return constant_value(value)
+    """An option's value by the call's signature (given by position or keyword)."""
+    value = literal(node, name)
+    return default if value is None else value
 
 
-def _dim(node: Call, x: Tensor, position: int = 1) -> int | None:
-    if len(node.args) > position:
-        d = constant_value(node.args[position])
-    else:
-        d = _option(node, "dim")
+def _dim(node: Call, x: Tensor) -> int | None:
+    d = literal(node, "dim")
     if d is None:
         return None
-    if d != int(d) or not -x.dim() <= int(d) < max(x.dim(), 1):
-        raise InputError(f"{node.func}: dim={d:g} is not a dimension of a {x.dim()}-D value",
-                         column=node.column)
-    return int(d)
+    if not -max(x.dim(), 1) <= d < max(x.dim(), 1):
+        at = argument(node, "dim")
+        raise InputError(f"{node.func}: dim={d} is not a dimension of a {x.dim()}-D value",
+                         column=at.column)
+    return d
 
 
-def _reduce(op: Callable[..., Tensor]) -> Callable[[Call, list[Tensor]], Tensor]:
+def _reduce(op: Callable[..., Tensor], pairwise: Callable[..., Tensor] | None = None
+            ) -> Callable[[Call, list[Tensor]], Tensor]:
     def apply(node: Call, args: list[Tensor]) -> Tensor:
+        if pairwise is not None and len(args) == 2:  # max(a, b): torch.maximum
+            return pairwise(*torch.broadcast_tensors(*args))
         x = args[0]
         dim = _dim(node, x)
         return op(x) if dim is None else op(x, dim=dim, keepdim=True)
@@ -81,7 +79,7 @@ def _cross_entropy(node: Call, args: list[Tensor]) -> Tensor:
 
 
 def _huber(node: Call, args: list[Tensor]) -> Tensor:
-    delta = float(constant_value(node.args[2])) if len(node.args) > 2 else _option(node, "delta", 1.0)
+    delta = float(_option(node, "delta"))
     return F.huber_loss(args[0], args[1], reduction=_option(node, "reduction", "mean"), delta=delta)
 
 
@@ -113,20 +111,28 @@ def _batch_norm(node: Call, args: list[Tensor]) -> Tensor:
 
 def _conv1d(node: Call, args: list[Tensor]) -> Tensor:
     x, w = args[0].reshape(1, 1, -1), args[1].reshape(1, 1, -1)
-    return F.conv1d(x, w).reshape(-1, 1)
+    out = F.conv1d(x, w, stride=_option(node, "stride"), padding=_option(node, "padding"))
+    return out.reshape(-1, 1)
+
+
+def _conv2d(node: Call, args: list[Tensor]) -> Tensor:
+    return F.conv2d(args[0][None, None], args[1][None, None], stride=_option(node, "stride"),
+                    padding=_option(node, "padding"))[0, 0]
 
 
 def _pool(fn: Callable[..., Tensor]) -> Callable[[Call, list[Tensor]], Tensor]:
     def apply(node: Call, args: list[Tensor]) -> Tensor:
-        def arg(position: int, name: str, default):
-            if len(node.args) > position:
-                return int(constant_value(node.args[position]))
-            value = _option(node, name)
-            return default if value is None else int(value)
+        kernel = _option(node, "kernel")
+        stride = _option(node, "stride", kernel)
+        return fn(args[0][None], kernel, stride, _option(node, "padding"))[0]
+    return apply
 
-        kernel = arg(1, "kernel", 2)
-        stride = arg(2, "stride", kernel)
-        return fn(args[0][None], kernel, stride, arg(3, "padding", 0))[0]
+
+def _filled(fn: Callable[..., Tensor]) -> Callable[[Call, list[Any]], Tensor]:
+    """ones(n[, m]) / zeros(n[, m]): a 1-D shape [n] is an n×1 column, as everywhere."""
+    def apply(node: Call, sizes: list[Any]) -> Tensor:
+        rows, cols = (sizes + [1])[:2]
+        return fn(rows, cols, dtype=torch.float64)
     return apply
 
 
@@ -134,7 +140,11 @@ STRUCTURAL: dict[str, Callable[[Call, list[Tensor]], Tensor]] = {
     "sum": _reduce(torch.sum),
     "mean": _reduce(torch.mean),
     "norm": _reduce(lambda x, **kw: torch.linalg.vector_norm(x, **kw)),
-    "max": _reduce(torch.amax),
+    "max": _reduce(torch.amax, torch.maximum),
+    "min": _reduce(torch.amin, torch.minimum),
+    "eye": lambda n, a: torch.eye(a[0], dtype=torch.float64),
+    "ones": _filled(torch.ones),
+    "zeros": _filled(torch.zeros),
     "trace": lambda n, a: torch.trace(a[0]),
     "det": lambda n, a: torch.linalg.det(a[0]),
     "inv": lambda n, a: torch.linalg.inv(a[0]),
@@ -151,7 +161,7 @@ STRUCTURAL: dict[str, Callable[[Call, list[Tensor]], Tensor]] = {
     "layer_norm": _layer_norm,
     "batch_norm": _batch_norm,
     "conv1d": _conv1d,
-    "conv2d": lambda n, a: F.conv2d(a[0][None, None], a[1][None, None])[0, 0],
+    "conv2d": _conv2d,
     "avg_pool2d": _pool(F.avg_pool2d),
     "max_pool2d": _pool(F.max_pool2d),
 }
@@ -163,11 +173,7 @@ _BINARY: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
 
 
 def _elementwise(node: Call, args: list[Tensor], entry: catalog.Entry) -> Tensor:
-    params = {}
-    for param, extra in zip(entry.params, node.args[1:], strict=False):
-        params[param.name] = float(constant_value(extra))
-    for key, value in node.kwargs:
-        params[key] = float(constant_value(value))
+    params = {p.name: float(_option(node, p.name, p.default)) for p in entry.params}
     return entry.reference(torch, args[0], **params)
 
 
@@ -224,13 +230,30 @@ class Evaluator:
         return _BINARY[node.op](left, right)
 
     def call(self, node: Call) -> Tensor:
+        """Tensor arguments are evaluated, sizes (eye(n)) resolved to integers; literal
+        options are read by name from the signature, by the function that needs them."""
         entry = catalog.lookup(node.func)
-        args = [self.visit(a) for a in node.args[:1 if entry.group == "elementwise" else None]]
+        args: list[Any] = []
+        for spec, a in zip(entry.sig.args, node.args, strict=False):
+            if spec.kind == catalog.TENSOR:
+                args.append(self.visit(a))
+            elif spec.kind == catalog.SIZE:
+                args.append(self.size(a))
         if entry.group == "elementwise":
             return _elementwise(node, args, entry)
         if node.func not in STRUCTURAL:
             raise InputError(f"{node.func} cannot be evaluated yet", column=node.column)
         return STRUCTURAL[node.func](node, args)
+
+
+    def size(self, node: Node) -> int:
+        """A dimension: an integer literal, or a dim's name (valued in `values`)."""
+        if isinstance(node, Num):
+            return int(node.value)
+        if isinstance(node, Name) and node.id in self.values:
+            return int(self.values[node.id])
+        raise InputError(f"no size for {getattr(node, 'id', '?')!r}", column=node.column,
+                         hint="a size is a name from dims or a positive integer")
 
 
 def evaluate(node: Node, values: Mapping[str, Tensor], dtype: torch.dtype = torch.float64) -> Tensor:

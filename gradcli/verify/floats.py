@@ -44,6 +44,7 @@ _FUNCTIONS = {
     sp.exp: _overflowing(math.exp), sp.log: math.log, sp.sin: math.sin, sp.cos: math.cos,
     sp.tanh: math.tanh, sp.erf: math.erf, sp.Abs: abs, sp.sign: _sign,
     sp.cosh: _overflowing(math.cosh), sp.sinh: _overflowing(math.sinh),
+    sp.asinh: math.asinh, sp.acosh: math.acosh, sp.atanh: math.atanh, sp.tan: math.tan,
 }
 
 

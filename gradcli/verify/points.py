@@ -8,6 +8,7 @@ and its kinks are reported separately against torch's convention.
 
 from __future__ import annotations
 
+import math
 import random
 
 LANDMARKS = (-10.0, -5.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 5.0, 10.0)
@@ -21,6 +22,14 @@ def sample(seed: int, *, domain: str = "real", kinks: tuple[float, ...] = (),
     points = list(LANDMARKS) + [round(rng.gauss(0.0, 3.0), 6) for _ in range(count)]
     if domain == "positive":
         points = [abs(p) for p in points if p != 0] + [1e-3, 0.25]
+    elif domain == "above_one":  # acosh
+        points = [1 + abs(p) for p in points if p != 0] + [1.001, 1.25]
+    elif domain == "unit":  # atanh: |x| < 1, spread over it by x/(1 + |x|)
+        points = [round(p / (1 + abs(p)), 6) for p in points]
+    elif domain == "nonzero":  # csch, coth: a pole at 0
+        points = [p for p in points if p != 0]
+    elif domain == "nonpole":  # tan, sec: poles at odd multiples of pi/2
+        points = [p for p in points if abs(math.cos(p)) > 1e-3]
     points = [p for p in points if all(abs(p - k) > KINK_GAP for k in kinks)]
     return sorted(set(points), key=lambda p: (abs(p), p))
 

@@ -188,6 +188,8 @@ class Differentiator:
 
     def call(self, node: Call) -> Node:
         entry = catalog.lookup(node.func)
+        if catalog.is_pairwise(node):
+            return self.pairwise(node)
         if entry is None or entry.group != "elementwise":
             raise InputError(f"{node.func} works on vectors and matrices; a derivative target "
                              "is a scalar function (write a network problem)", column=node.column)
@@ -196,6 +198,23 @@ class Differentiator:
                              f"its options must not depend on {self.x}", column=node.column)
         outer = local_derivative(node)
         return self._chain(outer, node.args[0], known=node)
+
+    def pairwise(self, node: Call) -> Node:
+        """max(f, g)' = f' where f > g, g' where g > f, and (f' + g')/2 at a tie: torch's
+        convention for torch.maximum (min: the other way round), written with step."""
+        a, b = node.args
+        wins, loses = (sub(a, b), sub(b, a)) if node.func == "max" else (sub(b, a), sub(a, b))
+        up, down = Call("step", (wins,)), Call("step", (loses,))
+        share_a = div(sub(add(num(1), up), down), num(2))
+        share_b = div(add(sub(num(1), up), down), num(2))
+        word = "maximum" if node.func == "max" else "minimum"
+        step = self.record(f"elementwise {word}", node,
+                           f"{node.func}(f, g)' = f'·[f {'>' if node.func == 'max' else '<'} g] "
+                           f"+ g'·[g {'>' if node.func == 'max' else '<'} f], "
+                           "(f' + g')/2 at a tie (torch's convention)")
+        terms = [t for t in (mul(share_a, self.d(a)), mul(share_b, self.d(b))) if not is_num(t, 0)]
+        step.result = _sum(terms)
+        return step.result
 
     def _chain(self, outer: Node, inner: Node, known: Call | None = None) -> Node:
         """outer(inner)·inner'; a plain known derivative when inner is the variable itself.

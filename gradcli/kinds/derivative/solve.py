@@ -64,6 +64,11 @@ def resolve(problem: DerivativeProblem) -> Target:
         raise problem.locate("function", InputError(
             f"{text} works on vectors and matrices, so it has no scalar derivative",
             hint="write a network problem (gradcli check) for it"))
+    if entry is not None and entry.sig.fewest > 1:  # clamp: its bounds are never guessed
+        needed = [a.name for a in entry.sig.args[1:] if a.required]
+        raise problem.locate("function", InputError(
+            f"{text} needs {' and '.join(needed)}: write it as an expression",
+            hint=f"e.g. \"{text}(x, -1, 1)\" (usage: {entry.call})"))
     if entry is not None:
         defaults = {p.name: num(p.default) for p in entry.params}
         if entry.definition is not None:

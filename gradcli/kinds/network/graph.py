@@ -110,7 +110,7 @@ def _given(problem: NetworkProblem) -> dict[str, Shape]:
 
 def _parse_line(problem, key: str, name: str, text: str, shapes: Shapes) -> Line:
     try:
-        node = parse(text, variables=set(shapes.names))
+        node = _sized(parse(text, variables=set(shapes.names)), shapes.dims)
         shape = shapes(node)
     except InputError as err:
         if err.message.startswith("unknown name"):
@@ -123,9 +123,32 @@ def _parse_line(problem, key: str, name: str, text: str, shapes: Shapes) -> Line
     return Line(name, node, text, key, shape)
 
 
+def _sized(node: Node, dims: dict[str, int]) -> Node:
+    """eye(d), ones(N, m): a dim's name as an argument of kind size becomes a number that
+    still prints as the name (Num(3, "d")), so the evaluator knows the size and every printed
+    expression keeps `eye(d)` (pasteable: a claim may name the dims)."""
+    from dataclasses import replace
+
+    from gradcli.expr.ast import Call, Unary
+
+    if isinstance(node, Call):
+        entry = catalog.lookup(node.func)
+        args = tuple(
+            Num(dims[a.id], a.id, start=a.start, end=a.end)
+            if spec.kind == catalog.SIZE and isinstance(a, Name) and a.id in dims
+            else _sized(a, dims)
+            for spec, a in zip(entry.sig.args, node.args, strict=False))
+        return replace(node, args=args, kwargs=tuple((k, _sized(v, dims)) for k, v in node.kwargs))
+    if isinstance(node, Unary | Transpose):
+        return replace(node, operand=_sized(node.operand, dims))
+    if isinstance(node, Binary):
+        return replace(node, left=_sized(node.left, dims), right=_sized(node.right, dims))
+    return node
+
+
 def build(problem: NetworkProblem) -> Graph:
     given = _given(problem)
-    shapes = Shapes(given)
+    shapes = Shapes(given, problem.dims)
     lines: list[Line] = []
     for name, text in problem.forward:
         key = f"forward.{name}"

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from gradcli.errors import InputError
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Str, Transpose, Unary
-from gradcli.expr.parse import constant_value
+from gradcli.expr.signature import argument
+from gradcli.expr.signature import literal as literal_option
 from gradcli.expr.unparse import unparse
 
 
@@ -165,6 +166,24 @@ def _valid(n: Dim, k: Dim, node: Node) -> Dim:
     return literal(size) if symbol.isdigit() else Dim(symbol, size)
 
 
+def _strided(n: Dim, k: Dim, stride: int, padding: int, node: Node) -> Dim:
+    """torch's output length (n + 2·padding − k) // stride + 1; on names when stride is 1."""
+    if stride == 1 and padding == 0:
+        return _valid(n, k, node)
+    size = (n.size + 2 * padding - k.size) // stride + 1
+    if n.size + 2 * padding < k.size:
+        raise _mismatch(node, f"the kernel ({k}) is longer than the padded input "
+                              f"({n} + {2 * padding})")
+    if stride == 1 and not (n.symbol.isdigit() and k.symbol.isdigit()):
+        terms = _linear(n.symbol)
+        for name, c in _linear(k.symbol).items():
+            terms[name] = terms.get(name, 0) - c
+        terms[""] = terms.get("", 0) + 1 + 2 * padding
+        symbol = _symbol({t: c for t, c in terms.items() if c})
+        return literal(size) if symbol.isdigit() else Dim(symbol, size)
+    return literal(size)
+
+
 def _mismatch(node: Node, message: str, hint: str | None = None) -> InputError:
     return InputError(f"shape mismatch in {unparse(node)}: {message}", column=node.column,
                       hint=hint)
@@ -179,8 +198,9 @@ def _transposed(node: Node) -> str:
 class Shapes:
     """Infers the shape of every node, given the shapes of the names."""
 
-    def __init__(self, names: Mapping[str, Shape]):
+    def __init__(self, names: Mapping[str, Shape], dims: Mapping[str, int] | None = None):
         self.names = dict(names)
+        self.dims = dict(dims or {})  # the sizes eye(n), ones(n, m) may name
 
     def __call__(self, node: Node) -> Shape:
         if isinstance(node, Num | Str):
@@ -222,12 +242,17 @@ class Shapes:
         from gradcli import catalog
 
         entry = catalog.lookup(node.func)
-        args = [self(a) for a in node.args[:1]] if entry.group == "elementwise" else \
-            [self(a) for a in node.args]
+        # the shapes of the tensor arguments; literal options are read by name, by signature
+        args = [self(a) for spec, a in zip(entry.sig.args, node.args, strict=False)
+                if spec.kind == catalog.TENSOR]
         if entry.group == "elementwise":
             return args[0]
         f = node.func
-        if f in ("sum", "mean", "norm", "max"):
+        if catalog.is_pairwise(node):  # max(a, b): elementwise, broadcast as a + b
+            return broadcast(args[0], args[1], node)
+        if f in ("eye", "ones", "zeros"):
+            return self._constant(node)
+        if f in ("sum", "mean", "norm", "max", "min"):
             return self._reduced(node, args[0])
         if f in ("softmax", "log_softmax"):
             self._dim(node, args[0])
@@ -265,44 +290,59 @@ class Shapes:
 
     def _conv(self, node: Call, args: list[Shape]) -> Shape:
         x, k = args
+        stride, padding = literal_option(node, "stride"), literal_option(node, "padding")
         if node.func == "conv1d":
             if not x or not k or not x[1].is_one or not k[1].is_one:
                 raise _mismatch(node, f"conv1d takes two column vectors, got {fmt(x)} and {fmt(k)}")
-            return (_valid(x[0], k[0], node), ONE)
+            return (_strided(x[0], k[0], stride, padding, node), ONE)
         if not x or not k:
             raise _mismatch(node, "conv2d takes two matrices")
-        return (_valid(x[0], k[0], node), _valid(x[1], k[1], node))
+        return (_strided(x[0], k[0], stride, padding, node),
+                _strided(x[1], k[1], stride, padding, node))
 
     def _pool(self, node: Call, x: Shape) -> Shape:
         if not x:
             raise _mismatch(node, f"{node.func} takes a matrix")
-
-        def option(position: int, name: str, default: int) -> int:
-            v = constant_value(node.args[position]) if len(node.args) > position else (
-                constant_value(node.kwarg(name)) if node.kwarg(name) is not None else default)
-            if v is None or v != int(v) or v < (0 if name == "padding" else 1):
-                raise InputError(f"{node.func}: {name} must be a whole number", column=node.column)
-            return int(v)
-
-        kernel = option(1, "kernel", 2)
-        stride = option(2, "stride", kernel)
-        padding = option(3, "padding", 0)
+        kernel = literal_option(node, "kernel")
+        stride = literal_option(node, "stride") or kernel
+        padding = literal_option(node, "padding")
+        if 2 * padding > kernel:
+            raise InputError(f"{node.func}: padding ({padding}) must be at most half the kernel "
+                             f"({kernel}), as torch requires", column=node.column)
         out = tuple((d.size + 2 * padding - kernel) // stride + 1 for d in x)
         if min(out) < 1:
             raise _mismatch(node, f"a {kernel}×{kernel} window does not fit in {fmt(x)}")
         return tuple(literal(n) for n in out)
 
+    def _constant(self, node: Call) -> Shape:
+        """eye(n) is n×n; ones(n) and zeros(n) an n×1 column, ones(n, m) n×m."""
+        sizes = [self._size(a) for a in node.args]
+        if node.func == "eye":
+            return (sizes[0], sizes[0])
+        return (sizes[0], sizes[1] if len(sizes) > 1 else ONE)
+
+    def _size(self, node: Node) -> Dim:
+        if isinstance(node, Num):
+            return Dim(node.text, int(node.value)) if node.text.isidentifier() else \
+                literal(int(node.value))
+        if isinstance(node, Name) and node.id in self.dims:
+            return Dim(node.id, int(self.dims[node.id]))
+        from gradcli.errors import suggest
+
+        name = getattr(node, "id", "?")
+        raise InputError(f"{name!r} is not a dim (a size is a name from dims or a positive "
+                         "integer)", column=node.column, hint=suggest(name, self.dims))
+
     def _dim(self, node: Call, s: Shape) -> int | None:
-        d = constant_value(node.args[1]) if len(node.args) > 1 else None
-        if d is None and node.kwarg("dim") is not None:
-            d = constant_value(node.kwarg("dim"))
+        d = literal_option(node, "dim")
         if d is None:
             return None
         rank = len(s)
-        if d != int(d) or not -max(rank, 1) <= int(d) < max(rank, 1):
-            raise InputError(f"{node.func}: dim={d:g} is not a dimension of a {fmt(s)} value",
-                             column=node.column)
-        return int(d) % max(rank, 1)
+        if not -max(rank, 1) <= d < max(rank, 1):
+            axes = "0 or 1 (or -2, -1)" if rank == 2 else "0 (or -1)"
+            raise InputError(f"{node.func}: dim={d} is not a dimension of a {fmt(s)} value",
+                             column=argument(node, "dim").column, hint=f"dim is {axes} here")
+        return d % max(rank, 1)
 
     def _reduced(self, node: Call, s: Shape) -> Shape:
         d = self._dim(node, s)

@@ -22,6 +22,7 @@ from gradcli import catalog
 from gradcli.errors import InputError
 from gradcli.expr.ast import Binary, Call, Node, Transpose, Unary
 from gradcli.expr.parse import constant_value, parse
+from gradcli.expr.signature import literal
 from gradcli.kinds.network import algebra as A
 from gradcli.kinds.network.shapes import same
 from gradcli.kinds.network.vjp_context import Context, Contribution, reduce_to, sum_axis
@@ -35,12 +36,9 @@ def _derivative_tree(name: str) -> Node:
 
 
 def _params(node: Call, entry: catalog.Entry) -> dict[str, Node]:
-    values = {p.name: float(p.default) for p in entry.params}
-    for p, extra in zip(entry.params, node.args[1:], strict=False):
-        values[p.name] = constant_value(extra)
-    for key, value in node.kwargs:
-        values[key] = constant_value(value)
-    return {k: A.num(v) for k, v in values.items()}
+    """The call's parameters by name (by position or keyword), defaults filled in."""
+    return {p.name: A.num(float(v)) for p in entry.params
+            if (v := literal(node, p.name)) is not None}
 
 
 # -- the rules --------------------------------------------------------------------------

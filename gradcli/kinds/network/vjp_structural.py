@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from gradcli.errors import InputError
 from gradcli.expr.ast import Call, Name, Node
-from gradcli.expr.parse import constant_value
+from gradcli import catalog
+from gradcli.expr.signature import literal
 from gradcli.kinds.network import algebra as A
 from gradcli.kinds.network.vjp_context import (
     Context,
     Contribution,
     class_dim,
     count,
+    reduce_to,
     reduction_kind,
     sum_axis,
 )
@@ -44,17 +46,46 @@ def _norm(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
     return [Contribution(x, A.mul(g, A.div(x, ctx.reuse(node))), "L2 norm", "∂X = G ⊙ X / ‖X‖")]
 
 
-def _max(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
-    """Torch's convention: tied maxima share G evenly (amax), so the indicator of the largest
+def _extreme(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    """max/min. Two arguments: the elementwise maximum (minimum), whose gradient goes to the
+    larger (smaller) argument, split evenly at a tie as torch.maximum does. One argument: the
+    reduction; tied maxima share G evenly (torch's amax), so the indicator of the largest
     entries is divided by how many there are; without ties that count is 1."""
+    if catalog.is_pairwise(node):
+        return _pairwise(node, g, ctx, wanted)
     x = node.args[0]
-    at_max = A.sub(A.ONE, A.call("step", A.sub(ctx.reuse(node), x)))
+    word = "largest" if node.func == "max" else "smallest"
+    gap = A.sub(ctx.reuse(node), x) if node.func == "max" else A.sub(x, ctx.reuse(node))
+    at_max = A.sub(A.ONE, A.call("step", gap))
     d = ctx.shapes._dim(node, ctx.shape(x))
     ties = A.call("sum", at_max) if d is None else A.call("sum", at_max, dim=d)
-    return [Contribution(x, A.mul(g, A.div(at_max, ties)), "max",
-                         "∂X = G at the largest entry, 0 elsewhere",
-                         "divided by the number of entries tied at the largest, as torch "
+    return [Contribution(x, A.mul(g, A.div(at_max, ties)), node.func,
+                         f"∂X = G at the {word} entry, 0 elsewhere",
+                         f"divided by the number of entries tied at the {word}, as torch "
                          "splits G among ties (1 without ties)")]
+
+
+def _pairwise(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    a, b = node.args
+    s = ctx.shape(node)
+    up = A.call("step", A.sub(a, b) if node.func == "max" else A.sub(b, a))
+    down = A.call("step", A.sub(b, a) if node.func == "max" else A.sub(a, b))
+    shares = ((a, A.div(A.sub(A.add(A.ONE, up), down), A.num(2))),
+              (b, A.div(A.add(A.sub(A.ONE, up), down), A.num(2))))
+    word, cmp = ("maximum", ">") if node.func == "max" else ("minimum", "<")
+    out = []
+    for child, share in shares:
+        if wanted(child):
+            grad, note = reduce_to(A.mul(g, share), s, ctx.shape(child), ctx)
+            out.append(Contribution(child, grad, f"elementwise {word}",
+                                    f"∂A = G ⊙ [A {cmp} B], ∂B = G ⊙ [B {cmp} A], G/2 each at a "
+                                    "tie (torch's convention)", note))
+    return out
+
+
+def _constant(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    """eye(n), ones(n, m), zeros(n, m): no tensor argument, nothing to send back."""
+    return []
 
 
 def _softmax(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
@@ -99,10 +130,7 @@ def _loss_rule(name: str, formula_pred: str, pred_grad, target_grad=None, formul
 
 
 def _huber_delta(node: Call) -> float:
-    if len(node.args) > 2:
-        return constant_value(node.args[2])
-    value = node.kwarg("delta")
-    return 1.0 if value is None else constant_value(value)
+    return literal(node, "delta")
 
 
 def _huber_grad(node, p, t, ctx):
@@ -163,8 +191,7 @@ def _logdet(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
 
 
 def _eps(node: Call) -> float:
-    value = node.kwarg("eps")
-    return 1e-5 if value is None else constant_value(value)
+    return literal(node, "eps")
 
 
 def _normalisation(kind: str):
@@ -233,12 +260,30 @@ def _index_form(ctx: Context, x: Node, node: Call, text: str) -> Node:
 
 def _conv(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
     x, k = node.args
+    stride, padding = literal(node, "stride"), literal(node, "padding")
     g = ctx.full(g, node)
     out = []
     G, U = ctx.pretty(g), ctx.upstream
+    options = (f" (stride {stride}" + (f", padding {padding})" if padding else ")")
+               if stride != 1 else f" (padding {padding})" if padding else "")
     if wanted(k):
-        out.append(Contribution(k, A.call(node.func, x, g), f"{node.func} (kernel)",
-                                "∂K = (valid cross-correlation of the input with G)"))
+        if stride == 1:  # ∂K = the input (padded as in the forward) cross-correlated with G
+            grad = A.call(node.func, x, g) if not padding else \
+                A.call(node.func, x, g, padding=padding)
+            out.append(Contribution(k, grad, f"{node.func} (kernel)",
+                                    "∂K = (cross-correlation of the input with G" +
+                                    (f", padding {padding})" if padding else ")")))
+        else:
+            lab, kern = _index_label(ctx, k), ctx.pretty(x)
+            at = "i + s·a" if node.func == "conv1d" else "s·a + i, s·b + j"
+            idx = "i" if node.func == "conv1d" else "i,j"
+            over = "a" if node.func == "conv1d" else "a,b"
+            text = (f"{lab}[{idx}] = Σ_{over} {U}[{over}]·{kern}[{at}] with {U} = {G}, s = {stride}"
+                    f"{f', the input zero-padded by {padding}' if padding else ''}: the input "
+                    f"sampled every {stride} entries")
+            out.append(Contribution(k, _index_form(ctx, k, node, text), f"{node.func} (kernel)",
+                                    "no compact matrix form in the expression language: index "
+                                    "notation", text))
     if wanted(x):
         lab, kern = _index_label(ctx, x), ctx.pretty(k)
         if node.func == "conv1d":
@@ -247,6 +292,10 @@ def _conv(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
         else:
             text = (f"{lab}[i,j] = Σₐ,ᵦ {U}[i−a, j−b]·{kern}[a,b] with {U} = {G}, zero outside "
                     f"its range: a full convolution of {U} with {kern}")
+        if stride != 1 or padding:
+            text += (f"{options}: {U} spread back with {stride - 1} zero(s) between entries, "
+                     f"the result cropped by {padding} on each side" if stride != 1 else
+                     f"{options}: the result cropped by {padding} on each side")
         out.append(Contribution(x, _index_form(ctx, x, node, text), f"{node.func} (input)",
                                 "no compact matrix form in the expression language: index notation",
                                 text))
@@ -257,19 +306,16 @@ def _index_label(ctx: Context, x: Node) -> str:
     return f"∂L/∂{ctx.pretty(x)}" if isinstance(x, Name) else f"∂L/∂({ctx.pretty(x)})"
 
 
-def _pool_option(node: Call, position: int, name: str, default: int) -> int:
-    if len(node.args) > position:
-        return int(constant_value(node.args[position]))
-    value = node.kwarg(name)
-    return default if value is None else int(constant_value(value))
+def _pool_option(node: Call, name: str) -> int | None:
+    return literal(node, name)
 
 
 def _pool(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
     x = node.args[0]
     g = ctx.full(g, node)
     G, U, lab = ctx.pretty(g), ctx.upstream, _index_label(ctx, x)
-    k = _pool_option(node, 1, "kernel", 2)
-    s, p = _pool_option(node, 2, "stride", k), _pool_option(node, 3, "padding", 0)
+    k = _pool_option(node, "kernel")
+    s, p = _pool_option(node, "stride") or k, _pool_option(node, "padding")
     windows = f"{k}×{k} windows w (stride {s}" + (f", padding {p})" if p else ")")
     if node.func == "avg_pool2d":
         text = (f"{lab}[i,j] = Σ {U}[w]/{k * k} over the {windows} that contain (i, j), with "
@@ -282,7 +328,8 @@ def _pool(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
 
 
 RULES = {
-    "sum": _sum, "mean": _mean, "norm": _norm, "max": _max,
+    "sum": _sum, "mean": _mean, "norm": _norm, "max": _extreme, "min": _extreme,
+    "eye": _constant, "ones": _constant, "zeros": _constant,
     "softmax": _softmax, "log_softmax": _log_softmax,
     "mse": _loss_rule("mean squared error", "∂P = 2 (P − T)/count",
                       lambda n, p, t, c: A.mul(A.num(2), A.sub(p, t)),
