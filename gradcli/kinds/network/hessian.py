@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 from gradcli import catalog
 from gradcli.errors import InputError
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Transpose, Unary
-from gradcli.expr.parse import constant_value, parse
+from gradcli.expr.constant import constant_value
+from gradcli.expr.parse import parse
 from gradcli.expr.unparse import unparse
 from gradcli.kinds.network import algebra as A
 from gradcli.kinds.network.shapes import Shape, fmt, is_scalarlike

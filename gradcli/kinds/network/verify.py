@@ -22,7 +22,8 @@ import torch
 
 from gradcli.errors import InputError
 from gradcli.expr.ast import Binary, Call, Name, Node, Transpose, walk
-from gradcli.expr.parse import constant_value, parse
+from gradcli.expr.constant import constant_value
+from gradcli.expr.parse import parse
 from gradcli.expr.unparse import unparse
 from gradcli.kinds.network.graph import Graph, LineFailed
 from gradcli.kinds.network.shapes import Shape, fmt, sizes
