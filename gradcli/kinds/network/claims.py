@@ -21,7 +21,7 @@ import torch
 from gradcli.errors import InputError
 from gradcli.expr.ast import Node
 from gradcli.expr.parse import parse
-from gradcli.kinds.network.graph import Graph
+from gradcli.kinds.network.graph import Graph, dim_numbers, dims_as_numbers
 from gradcli.kinds.network.shapes import Shape, fmt, is_scalarlike, same
 from gradcli.kinds.network.verify import Point, fit
 from gradcli.problems.model import NetworkProblem
@@ -55,13 +55,9 @@ class Judge:
     def judge(self, name: str, text: str) -> Verdict:
         key = f"claims.{name}"
         # A dim is a number in a claim (`X.T @ (2*(p - y)/N)`, as the hints write the 1/N)
-        dims = {d: v for d, v in self.problem.dims.items() if d not in self.graph.declared}
+        dims = dim_numbers(self.problem, self.graph.declared)
         try:
-            node = parse(str(text), variables=self.graph.declared | set(dims))
-            if dims:
-                from gradcli.kinds.network.algebra import num, substitute
-
-                node = substitute(node, {d: num(v) for d, v in dims.items()})
+            node = dims_as_numbers(parse(str(text), variables=self.graph.declared | set(dims)), dims)
             shape = self.graph.shapes(node)
         except InputError as err:
             raise self.problem.locate(key, err) from None
