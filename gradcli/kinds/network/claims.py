@@ -31,6 +31,7 @@ from gradcli.verify.evaluate import Evaluator
 
 Tensor = torch.Tensor
 SMALL_INPUT = 16  # inputs with at most this many entries are shown in a counterexample
+LIMIT_GAP = 1e-3  # a claim that is 0/0 at a point is judged this far (relative) beside it
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class Judge:
         claimed = [torch.where(torch.isfinite(t), c, t) for t, c in zip(
             self.truth[name], (self._evaluate(node, env, want, key) for env in self.envs),
             strict=True)]
+        limits = self._by_limit(name, node, want, key, claimed)
         results = [worst(t, c, CLAIM) for t, c in zip(self.truth[name], claimed, strict=True)]
         failing = [k for k, (_, ok) in enumerate(results) if not ok]
         empty, unfinite = non_finite(w for w, _ in results)
@@ -80,6 +82,10 @@ class Judge:
                                   f"or overflows there)")
         if not failing:
             skipped = f"; {unfinite}" if unfinite else ""
+            if limits:
+                skipped += (f"; the claim is 0/0 at {', '.join(limits)}, where it was judged by "
+                            f"its limit: equal to ∂{self.graph.loss}/∂{name} at two points "
+                            f"just beside it (every real given moved ±{LIMIT_GAP:g}, relative)")
             return Verdict(name, str(text), True,
                            method=f"equal to ∂{self.graph.loss}/∂{name} entry by entry at "
                                   f"{len(self.points)} sample points ({CLAIM.name}: rtol "
@@ -94,6 +100,40 @@ class Judge:
                        method=f"differs from ∂{self.graph.loss}/∂{name} (torch autograd) at "
                               f"{len(failing)} of {len(self.points)} sample points; {_error(w)} "
                               f"(tolerance: {CLAIM.name}, rtol {CLAIM.rtol:g}, atol {CLAIM.atol:g})")
+
+    def _by_limit(self, name: str, node: Node, want: Shape, key: str,
+                  claimed: list[Tensor]) -> list[str]:
+        """Where the claim is NaN (0/0: Mish's `mish(z)/z` at z = 0) and the truth is finite,
+        judge it by its limit: at two points just beside the sample point (every unconstrained
+        given moved by ±LIMIT_GAP along one fixed non-uniform direction), the claim must equal
+        the true gradient, recomputed there by autograd. Then those entries take the truth's
+        value; otherwise they stay NaN and the claim is wrong. Returns where it was needed."""
+        out = []
+        for k, (t, c) in enumerate(zip(self.truth[name], claimed, strict=True)):
+            hole = torch.isnan(c) & torch.isfinite(t)
+            if bool(hole.any()) and self._sides_agree(name, node, want, key, k):
+                claimed[k] = torch.where(hole, t, c)
+                out.append(self.points[k].label)
+        return out
+
+    def _sides_agree(self, name: str, node: Node, want: Shape, key: str, k: int) -> bool:
+        from gradcli.kinds.network.verify import autograd, constrained
+
+        point = self.points[k]
+        gen = torch.Generator().manual_seed(self.seed + 7)
+        fixed = constrained(self.graph)
+        steps = {n: LIMIT_GAP * torch.randn(v.shape, generator=gen, dtype=v.dtype)
+                 * v.abs().clamp(min=1.0) for n, v in point.values.items() if n not in fixed}
+        if not steps:
+            return False
+        for side in (-1.0, 1.0):
+            moved = {n: v + side * steps[n] if n in steps else v for n, v in point.values.items()}
+            truth, env = autograd(self.graph, Point(moved, point.label), [name])
+            c = self._evaluate(node, env, want, key)
+            t = truth[name]
+            if not bool(torch.isfinite(t).all()) or not worst(t, c, CLAIM)[1]:
+                return False
+        return True
 
     def _evaluate(self, node: Node, env, want: Shape, key: str) -> Tensor:
         try:

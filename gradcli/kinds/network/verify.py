@@ -88,6 +88,12 @@ def domains(graph: Graph) -> dict[str, str]:
     return {k: v for k, v in out.items() if k in graph.given}
 
 
+def constrained(graph: Graph) -> set[str]:
+    """The givens whose values obey a constraint that a small move would break (a
+    distribution's rows summing to 1): held fixed where the others are moved."""
+    return {name for name, dom in domains(graph).items() if dom.startswith("distribution")}
+
+
 def _is_log_probability(node: Node, probs: set[str] = frozenset()) -> bool:
     """log_softmax(z), log(softmax(z)), or log(p) for a line p = softmax(z): the
     log-probabilities an NLL target weighs (its rows must sum to 1 for p − y to hold)."""
