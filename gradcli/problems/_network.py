@@ -27,9 +27,10 @@ def network(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
     out["given"] = shapes(r, m.get("given"), "given", out["dims"])
     _check_sizes(r, m.get("given"), out["given"], out["dims"])
     given = set(out["given"])
-    out["forward"] = _forward(r, m.get("forward"), given)
+    dims = set(out["dims"])  # a dim is a number in any expression (`/N`, `sqrt(d)`)
+    out["forward"] = _forward(r, m.get("forward"), given, dims)
     known = given | {name for name, _ in out["forward"]}
-    out["loss"] = _loss(r, m.get("loss"), known)
+    out["loss"] = _loss(r, m.get("loss"), known, dims)
     out["wrt"] = _wrt(r, m.get("wrt"), known)
     out["claims"] = _claims(r, m.get("claims"), known, out["wrt"], set(out["dims"]))
     out["hessians"] = _hessians(r, m.get("hessians"), given)
@@ -57,7 +58,7 @@ def _check_sizes(r: Reader, node: Node | None, given: dict, dims: dict[str, int]
                     hint="the derivation does not depend on the size: use smaller dims")
 
 
-def _forward(r: Reader, node: Node | None, given: set[str]) -> Any:
+def _forward(r: Reader, node: Node | None, given: set[str], dims: set[str] = frozenset()) -> Any:
     if node is None or r.mapping(node, "forward") is INVALID:
         return ()
     order = {k.text: i for i, (k, _) in enumerate(node.items) if k.text not in given}
@@ -65,7 +66,7 @@ def _forward(r: Reader, node: Node | None, given: set[str]) -> Any:
     for index, (k, v) in enumerate(node.items):
         key = f"forward.{k.text}"
         name = r.declared(k, "forward", reserved=given)
-        tree = r.expression(v, key, given | set(order))
+        tree = r.expression(v, key, given | set(order) | dims)
         if tree is not INVALID:
             _check_order(r, v, key, tree, order, index, node)
         if name is not INVALID and isinstance(v, Scalar):
@@ -89,11 +90,11 @@ def _check_order(r: Reader, value: Scalar, key: str, tree, order: dict[str, int]
                                    hint="a forward line may use given names and earlier lines"))
 
 
-def _loss(r: Reader, node: Node | None, known: set[str]) -> Any:
+def _loss(r: Reader, node: Node | None, known: set[str], dims: set[str] = frozenset()) -> Any:
     if node is None:
         return INVALID
     if isinstance(node, Scalar):
-        tree = r.expression(node, "loss", known)
+        tree = r.expression(node, "loss", known | dims)
         return INVALID if tree is INVALID else ("L", node.text)
     if r.mapping(node, "loss") is INVALID:
         return INVALID
@@ -102,7 +103,7 @@ def _loss(r: Reader, node: Node | None, known: set[str]) -> Any:
                        "loss")
     k, v = node.items[0]
     name = r.declared(k, "loss", reserved=known)
-    tree = r.expression(v, f"loss.{k.text}", known)
+    tree = r.expression(v, f"loss.{k.text}", known | dims)
     return (name, v.text) if name is not INVALID and tree is not INVALID else INVALID
 
 
