@@ -14,6 +14,7 @@ from gradcli.expr.ast import Node
 from gradcli.expr.unparse import unparse
 from gradcli.kinds.network.algebra import IndexForm, has_index_form
 from gradcli.kinds.network.backprop import Backprop, Derivation, RawStep, rename_upstream
+from gradcli.kinds.network.display import Guard, text
 from gradcli.kinds.network.graph import Graph, build, check_budget
 from gradcli.kinds.network.result import (
     LAYOUT_RULE,
@@ -36,26 +37,33 @@ class Solver:
         self.bp = Backprop(self.graph, self.targets)
         self.derivation: Derivation = self.bp.run()
         self.expanded = {n: self.derivation.expand(self.derivation.gradients[n]) for n in self.targets}
+        self.guard = Guard(self.graph, problem, self.derivation.expand, seed)
+
+    def shown(self, node: Node) -> Node:
+        """The display form: the rewrites of `rewrite.py` that the numeric guard accepts."""
+        from gradcli.kinds.network.rewrite import normalise, rewrites
+
+        if has_index_form(node):
+            return node
+        return normalise(node, self.guard, rewrites(self.bp._is_scalar))[0]
 
     # -- printing -------------------------------------------------------------------------
     def step(self, raw: RawStep, derivation: Derivation) -> NetStep:
         value = derivation.expand(raw.value)
         course = self.bp.pretty(raw.value)
-        if has_index_form(value):
-            return NetStep(rule=raw.rule, formula=raw.formula, subject=raw.subject, label=raw.label,
-                           latex_label=raw.latex_label, expression="", pretty=course,
-                           latex=self.bp.latex(raw.value), shape=fmt(raw.shape), note=raw.note)
-        expanded = self.bp.pretty(value)
+        # the rule's local form, with the names of the upstreams: no rewrite, no expansion
         return NetStep(rule=raw.rule, formula=raw.formula, subject=raw.subject, label=raw.label,
-                       latex_label=raw.latex_label, expression=unparse(value),
-                       pretty=course if course == expanded else f"{course} = {expanded}",
-                       latex=self.bp.latex(raw.value), shape=fmt(raw.shape), note=raw.note)
+                       latex_label=raw.latex_label,
+                       expression="" if has_index_form(value) else unparse(value), pretty=course,
+                       latex=self.bp.latex(raw.value), shape=fmt(raw.shape), note=raw.note,
+                       display=text(raw.value))
 
     def gradient(self, name: str, check) -> Gradient:
         g = self.derivation.gradients[name]
         loss = self.graph.loss
         own = Backprop(self.graph, {name}).run()
-        course, expanded = self.bp.pretty(g), self.bp.pretty(self.expanded[name])
+        shown = self.shown(g)
+        course, expanded = self.bp.pretty(shown), self.bp.pretty(self.expanded[name])
         from gradcli.kinds.network.matrix_print import latex_name
 
         note = ""
@@ -65,8 +73,9 @@ class Solver:
             name=name, label=f"∂{loss}/∂{name}",
             latex_label=rf"\frac{{\partial {loss}}}{{\partial {latex_name(name)}}}",
             expression="" if has_index_form(self.expanded[name]) else unparse(self.expanded[name]),
-            pretty=course, pretty_expanded=expanded,
-            latex=self.bp.latex(self.expanded[name]), shape=fmt(self.graph.shape(name)),
+            pretty=course, pretty_expanded=expanded, display=text(shown),
+            latex=self.bp.latex(shown), latex_expanded=self.bp.latex(self.expanded[name]),
+            shape=fmt(self.graph.shape(name)),
             steps=tuple(self.step(s, own) for s in own.steps), check=check, note=note)
 
     def definitions(self) -> tuple[Definition, ...]:
@@ -81,9 +90,10 @@ class Solver:
             if isinstance(sym, IndexForm):
                 out.append(Symbol(sym.symbol, "index notation", "", sym.text, sym.text, fmt(shape)))
                 continue
+            shown = self.shown(value)
             out.append(Symbol(sym.symbol, self.derivation.labels[sym_id],
-                              unparse(self.derivation.expand(value)), self.bp.pretty(value),
-                              self.bp.latex(value), fmt(shape)))
+                              unparse(self.derivation.expand(value)), self.bp.pretty(shown),
+                              self.bp.latex(shown), fmt(shape), display=text(shown)))
         return tuple(out)
 
     # -- numbers --------------------------------------------------------------------------
