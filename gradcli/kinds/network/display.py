@@ -13,7 +13,7 @@ The display text is the expression language's syntax with names that are not in 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Transpose, Unary
 from gradcli.expr.unparse import unparse
@@ -89,3 +89,34 @@ class Guard:
         except Exception:  # noqa: BLE001 - a form that cannot be evaluated is not shown
             return False
         return True
+
+
+SHORT = 4  # a name standing for at most this many nodes (W2.T @ δ₂) is written out
+
+
+def adjoints(node: Node) -> list[A.Adjoint]:
+    """The names a form uses, in order of first use."""
+    from gradcli.expr.ast import walk
+
+    return list(dict.fromkeys(n for n in walk(node) if isinstance(n, A.Adjoint)
+                              and not isinstance(n, A.IndexForm)))
+
+
+def inline_names(node: Node, values: Mapping[str, Node], keep: Collection[str],
+                 simplify: Callable[[Node], Node]) -> Node:
+    """Substitute a name back into a form where the textbook would not name it: where the
+    form gets shorter once it cancels (∂L/∂p ⊙ p ⊙ (1 − p) with ∂L/∂p = (p − t) ⊘ (p ⊙ (1 − p)·n)
+    is (p − t)/n), or where the name stands for a short product (∂L/∂a1 = W2ᵀ δ₂). The names
+    in `keep` (δ, the gradients asked for, σ and x̂ of a normalisation) always stay."""
+    done = False
+    while not done:
+        done = True
+        for adj in adjoints(node):
+            if adj.id in keep or adj.id not in values:
+                continue
+            value = values[adj.id]
+            candidate = simplify(A.rebuild(node, lambda n, a=adj, v=value: v if n == a else None))
+            if A.size(candidate) < A.size(node) or A.size(value) <= SHORT:
+                node, done = candidate, False
+                break
+    return node

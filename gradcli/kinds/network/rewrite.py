@@ -148,7 +148,7 @@ def collect_like_terms(node: Node) -> Node:
     for rest, c in coeffs.items():
         if c != 0:
             total = A.add(total, A.scale(c, rest))
-    return total
+    return node if A.is_zero(total) else total  # a bare 0 would lose the sum's shape
 
 
 # -- relu(u)*step(u) = relu(u) ----------------------------------------------------------------
@@ -214,6 +214,37 @@ def scalar_out_of_matmul(node: Node, is_scalar: Callable[[Node], bool] | None = 
     return A.from_monomial(c.times(A.Monomial(nums=[Binary("@", sides[0], sides[1])])))
 
 
+# -- diagonal matrices ---------------------------------------------------------------------------
+
+def _is_diag(node: Node) -> bool:
+    return (isinstance(node, Call) and node.func == "diag" and len(node.args) == 1
+            and not node.kwargs and not isinstance(node, A.Eye))
+
+
+def diag_product(node: Node) -> Node:
+    """diag(c) @ R -> c*R: a diagonal matrix scales the rows (c a column, as diag's argument is)."""
+    if isinstance(node, Binary) and node.op == "@" and _is_diag(node.left):
+        return A.mul(node.left.args[0], node.right)
+    return node
+
+
+def outer_diagonal(node: Node) -> Node:
+    """sum((u @ v.T)*I, dim=1) -> u*v: the diagonal of an outer product of two columns."""
+    if not (isinstance(node, Call) and node.func == "sum" and len(node.args) == 1
+            and len(node.kwargs) == 1 and node.kwargs[0][0] == "dim"
+            and type(node.kwargs[0][1]) is Num and node.kwargs[0][1].value == 1):
+        return node
+    m = A.monomial(node.args[0])
+    eyes = [f for f in m.nums if isinstance(f, A.Eye)]
+    rest = [f for f in m.nums if not isinstance(f, A.Eye)]
+    if len(eyes) != 1 or m.dens or len(rest) != 1:
+        return node
+    outer = rest[0]
+    if not (isinstance(outer, Binary) and outer.op == "@" and isinstance(outer.right, Transpose)):
+        return node
+    return A.scale(m.c_num / m.c_den, A.mul(outer.left, outer.right.operand))
+
+
 def rewrites(is_scalar: Callable[[Node], bool] | None = None) -> tuple[Rewrite, ...]:
     """The normalisations, in the order they are tried."""
     return (
@@ -222,6 +253,8 @@ def rewrites(is_scalar: Callable[[Node], bool] | None = None) -> tuple[Rewrite, 
         Rewrite("cancel powers", "x^a ⊙ x^b ⊘ x^c = x^(a+b−c)", cancel_powers),
         Rewrite("relu times step", "relu(u) ⊙ step(u) = relu(u)", relu_times_step),
         Rewrite("ones factor", "G ⊙ 𝟙 = G (𝟙 = v**0)", zero_power),
+        Rewrite("diagonal product", "diag(c) R = c ⊙ R", diag_product),
+        Rewrite("diagonal of an outer product", "sum((u vᵀ) ⊙ I, dim=1) = u ⊙ v", outer_diagonal),
         Rewrite("collect like terms", "a·T + b·T = (a + b)·T", collect_like_terms),
         Rewrite("scalar out of a product", "A (c·B) = c·(A B)",
                 lambda n: scalar_out_of_matmul(n, is_scalar)),

@@ -38,14 +38,24 @@ class Solver:
         self.derivation: Derivation = self.bp.run()
         self.expanded = {n: self.derivation.expand(self.derivation.gradients[n]) for n in self.targets}
         self.guard = Guard(self.graph, problem, self.derivation.expand, seed)
+        self.shown_gradients = {n: self.shown(self.derivation.gradients[n]) for n in self.targets}
 
     def shown(self, node: Node) -> Node:
-        """The display form: the rewrites of `rewrite.py` that the numeric guard accepts."""
+        """The display form: the rewrites of `rewrite.py` that the numeric guard accepts, with
+        the names a textbook would not use written out (`display.inline_names`)."""
+        from gradcli.kinds.network.display import inline_names
         from gradcli.kinds.network.rewrite import normalise, rewrites
 
         if has_index_form(node):
             return node
-        return normalise(node, self.guard, rewrites(self.bp._is_scalar))[0]
+        rules = rewrites(self.bp._is_scalar)
+
+        def simplify(n: Node) -> Node:
+            return normalise(n, self.guard, rules)[0]
+
+        keep = {s for s in self.derivation.symbols if s.startswith("__s")} | \
+            {f"__d_{n}" for n in (*self.bp.delta, *self.targets)}
+        return inline_names(simplify(node), self.derivation.symbols, keep, simplify)
 
     # -- printing -------------------------------------------------------------------------
     def step(self, raw: RawStep, derivation: Derivation) -> NetStep:
@@ -62,7 +72,7 @@ class Solver:
         g = self.derivation.gradients[name]
         loss = self.graph.loss
         own = Backprop(self.graph, {name}).run()
-        shown = self.shown(g)
+        shown = self.shown_gradients[name]
         course, expanded = self.bp.pretty(shown), self.bp.pretty(self.expanded[name])
         from gradcli.kinds.network.matrix_print import latex_name
 
@@ -82,18 +92,34 @@ class Solver:
         return tuple(Definition(line.name, unparse(line.node), self.bp.pretty(line.node),
                                 self.bp.latex(line.node), fmt(line.shape)) for line in self.graph.lines)
 
-    def symbols(self) -> tuple[Symbol, ...]:
+    def symbols(self, gradients: tuple[Gradient, ...] = ()) -> tuple[Symbol, ...]:
+        """The where-lines: each name the shown gradients use, directly or through another
+        name, once (a name written out everywhere it was used is not printed)."""
+        from gradcli.kinds.network.display import adjoints
+
+        shown = {sym_id: value if isinstance(self.bp.symbols[sym_id], IndexForm) else self.shown(value)
+                 for sym_id, value in self.derivation.symbols.items()}
+        used: set[str] = set()
+        todo = [a.id for n in self.targets for a in adjoints(self.shown_gradients[n])]
+        todo += [s for s in shown if isinstance(self.bp.symbols[s], IndexForm)]
+        while todo:
+            sym_id = todo.pop()
+            if sym_id not in used and sym_id in shown:
+                used.add(sym_id)
+                if not isinstance(self.bp.symbols[sym_id], IndexForm):
+                    todo += [a.id for a in adjoints(shown[sym_id])]
         out = []
         for sym_id, value in self.derivation.symbols.items():
+            if sym_id not in used:
+                continue
             sym = self.bp.symbols[sym_id]
             shape = self.graph.shapes.names[sym_id]
             if isinstance(sym, IndexForm):
                 out.append(Symbol(sym.symbol, "index notation", "", sym.text, sym.text, fmt(shape)))
                 continue
-            shown = self.shown(value)
             out.append(Symbol(sym.symbol, self.derivation.labels[sym_id],
-                              unparse(self.derivation.expand(value)), self.bp.pretty(shown),
-                              self.bp.latex(shown), fmt(shape), display=text(shown)))
+                              unparse(self.derivation.expand(value)), self.bp.pretty(shown[sym_id]),
+                              self.bp.latex(shown[sym_id]), fmt(shape), display=text(shown[sym_id])))
         return tuple(out)
 
     # -- numbers --------------------------------------------------------------------------
