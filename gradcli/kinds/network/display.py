@@ -49,7 +49,39 @@ def _named(node: Node) -> Node:
 
 def text(node: Node) -> str:
     """The display text: expression-language syntax, with δ, σ, ∂L/∂Z, N and I by name."""
-    return unparse(_named(node))
+    return _print(_named(node))
+
+
+def _scalar_factor(node: Node) -> bool:
+    return type(node) is Num or (isinstance(node, Unary) and type(node.operand) is Num)
+
+
+def _print(node: Node) -> str:
+    """`unparse`, with the parentheses it adds only for the eye taken out where a scalar makes
+    them idle: `2*A.T @ r` and `X.T @ r/N` parse to the same values as `2*(A.T @ r)` and
+    `(X.T @ r)/N`, and are how a textbook writes them."""
+    if isinstance(node, Binary) and node.op == "*" and _scalar_factor(node.left) and \
+            isinstance(node.right, Binary) and node.right.op == "@":
+        return f"{unparse(node.left)}*{_print(node.right)}"
+    if isinstance(node, Binary) and node.op == "/" and _product_chain(node.left) and _atom(node.right):
+        return f"{_print(node.left)}/{unparse(node.right)}"
+    if isinstance(node, Binary) and node.op in "+-":
+        right = _print(node.right)
+        if isinstance(node.right, Binary) and node.right.op in "+-":
+            right = f"({right})"
+        return f"{_print(node.left)} {node.op} {right}"
+    return unparse(node)
+
+
+def _product_chain(node: Node) -> bool:
+    """A @ B, or c*(A @ B) with c a number: what `/atom` may follow without parentheses."""
+    if isinstance(node, Binary) and node.op == "*" and _scalar_factor(node.left):
+        node = node.right
+    return isinstance(node, Binary) and node.op == "@"
+
+
+def _atom(node: Node) -> bool:
+    return isinstance(node, Name) or (type(node) is Num and node.value > 0)
 
 
 class Guard:

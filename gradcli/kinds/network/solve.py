@@ -10,6 +10,8 @@ Torch is imported by the verification modules only when `solve` runs.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from gradcli.expr.ast import Node
 from gradcli.expr.unparse import unparse
 from gradcli.kinds.network.algebra import IndexForm, has_index_form
@@ -38,7 +40,10 @@ class Solver:
         self.derivation: Derivation = self.bp.run()
         self.expanded = {n: self.derivation.expand(self.derivation.gradients[n]) for n in self.targets}
         self.guard = Guard(self.graph, problem, self.derivation.expand, seed)
-        self.shown_gradients = {n: self.shown(self.derivation.gradients[n]) for n in self.targets}
+
+    @cached_property
+    def shown_gradients(self) -> dict[str, Node]:
+        return {n: self.shown(self.derivation.gradients[n]) for n in self.targets}
 
     def shown(self, node: Node) -> Node:
         """The display form: the rewrites of `rewrite.py` that the numeric guard accepts, with
@@ -69,7 +74,6 @@ class Solver:
                        display=text(raw.value))
 
     def gradient(self, name: str, check) -> Gradient:
-        g = self.derivation.gradients[name]
         loss = self.graph.loss
         own = Backprop(self.graph, {name}).run()
         shown = self.shown_gradients[name]
@@ -92,7 +96,7 @@ class Solver:
         return tuple(Definition(line.name, unparse(line.node), self.bp.pretty(line.node),
                                 self.bp.latex(line.node), fmt(line.shape)) for line in self.graph.lines)
 
-    def symbols(self, gradients: tuple[Gradient, ...] = ()) -> tuple[Symbol, ...]:
+    def symbols(self) -> tuple[Symbol, ...]:
         """The where-lines: each name the shown gradients use, directly or through another
         name, once (a name written out everywhere it was used is not printed)."""
         from gradcli.kinds.network.display import adjoints
