@@ -57,7 +57,6 @@ class Gradient:
     check: Check | None = None
     note: str = ""  # e.g. "L does not depend on t"
     display: str = ""  # the display form (display.py): δ @ x.T, dims by name, normalised
-    latex_expanded: str = ""  # LaTeX of `expression`
 
     def to_json(self) -> dict[str, Any]:
         return {"expression": self.expression or None, "display": self.display or self.expression,

@@ -88,7 +88,7 @@ class Solver:
             latex_label=rf"\frac{{\partial {loss}}}{{\partial {latex_name(name)}}}",
             expression="" if has_index_form(self.expanded[name]) else unparse(self.expanded[name]),
             pretty=course, pretty_expanded=expanded, display=text(shown),
-            latex=self.bp.latex(shown), latex_expanded=self.bp.latex(self.expanded[name]),
+            latex=self.bp.latex(shown),
             shape=fmt(self.graph.shape(name)),
             steps=tuple(self.step(s, own) for s in own.steps), check=check, note=note)
 

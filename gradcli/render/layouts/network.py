@@ -57,9 +57,9 @@ def _gradient(g) -> list[Block]:
     blocks: list[Block] = [Formula(label=g.label, text=shown, pretty=g.pretty, latex=g.latex,
                                    latex_label=g.latex_label, note=note)]
     if g.expression and shown != g.expression:
+        # no LaTeX: Markdown and LaTeX print the expression language itself, pasteable
         blocks.append(Formula(label=f"  {g.label} (in full, pasteable)", text=g.expression,
-                              pretty=g.expression, latex=g.latex_expanded or g.latex,
-                              latex_label=g.latex_label))
+                              pretty=g.expression))
     return blocks
 
 
