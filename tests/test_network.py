@@ -61,7 +61,7 @@ def test_q3_course_notation_names_delta_and_uses_hadamard_and_transpose():
     assert g["x"].pretty == "Wᵀ δ"
     assert g["b"].pretty == "δ"
     assert g["W"].pretty_expanded == "((y − t) ⊙ y ⊙ (1 − y)) xᵀ"
-    assert g["W"].latex == r"\left(\left(y - t\right) \odot y \odot \left(1 - y\right)\right) \, x^{\top}"
+    assert g["W"].latex == r"\delta \, x^{\top}"  # LaTeX shows the display form, like rich
 
 
 def test_sigmoid_derivative_reuses_the_forward_name():
@@ -77,7 +77,8 @@ def test_every_step_names_its_rule_and_states_its_shape():
     for s in r.steps:
         assert s.rule and s.formula and s.shape in ("scalar", "n×1", "n×n"), s
     matmul = next(s for s in r.steps if s.rule == "matrix product (left factor)")
-    assert (matmul.label, matmul.pretty, matmul.shape) == ("∂L/∂W", "δ xᵀ = ((y − t) ⊙ y ⊙ (1 − y)) xᵀ", "n×n")
+    assert (matmul.label, matmul.pretty, matmul.display, matmul.shape) == \
+        ("∂L/∂W", "δ xᵀ", "δ @ x.T", "n×n")  # the rule's local form, with the upstream's name
 
 
 def test_gradient_shapes_are_the_variables_shapes():
@@ -440,8 +441,8 @@ def test_check_q3_prints_derivation_with_steps_and_shapes_and_passes(cli):
     assert out.count("denominator layout") == 1
     assert "5. elementwise sigmoid: ∂u = G ⊙ σ′(u)    (line y: σ(z))" in out
     assert "   σ′(z) = y ⊙ (1 − y)" in out
-    assert "   ∂L/∂W = ((y - t)*y*(1 - y)) @ x.T    [n×n]" in out
-    assert "∂L/∂W = ((y - t)*y*(1 - y)) @ x.T    [n×n, like W]" in out
+    assert "   ∂L/∂W = δ @ x.T    [n×n]" in out
+    assert "∂L/∂W = δ @ x.T    [n×n, like W]\n  ∂L/∂W (in full, pasteable) = ((y - t)*y*(1 - y)) @ x.T\n" in out
     assert "∂L/∂y = y - t    [n×1, like y]" in out
     assert "correct: equal to ∂L/∂W entry by entry at 4 sample points" in out
     assert out.rstrip().endswith("passed: 3/3 checks, 1/1 claims correct (seed 0)")
@@ -450,7 +451,8 @@ def test_check_q3_prints_derivation_with_steps_and_shapes_and_passes(cli):
 def test_check_q3_rich_shows_course_notation(cli):
     r = cli("check", str(BUNDLED / "q3.yaml"), "--format", "rich")
     assert r.exit_code == 0, r.output
-    assert "∂L/∂W = δ xᵀ = ((y − t) ⊙ y ⊙ (1 − y)) xᵀ    n×n, like W" in r.stdout
+    assert "∂L/∂W = δ xᵀ    n×n, like W" in r.stdout
+    assert "∂L/∂W (in full, pasteable) = ((y - t)*y*(1 - y)) @ x.T" in r.stdout
     assert "δ = ∂L/∂z = (y − t) ⊙ y ⊙ (1 − y)" in r.stdout
 
 

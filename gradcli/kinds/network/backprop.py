@@ -24,6 +24,7 @@ from gradcli.kinds.network.matrix_print import Printer, subscript_digits
 from gradcli.kinds.network.shapes import Shape, fmt
 from gradcli.kinds.network.vjp import Context, vjp
 
+_FROM_SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 SMALL = 5  # a gradient of at most this many nodes is written out rather than named
 
 
@@ -138,7 +139,9 @@ class Backprop:
         loss = self.graph.loss
         if name in self.delta:
             sym = self.delta[name]
-            tex = r"\delta" + (f"_{{{name}}}" if len(self.delta) > 1 else "")
+            # the subscript the terminal shows (δ₂, δ_h), so LaTeX names it the same
+            sub = sym[1:].lstrip("_").translate(_FROM_SUB)
+            tex = r"\delta" + (f"_{{{sub}}}" if sub else "")
         else:
             sym, tex = f"∂{loss}/∂{name}", rf"\frac{{\partial {loss}}}{{\partial {_tex(name)}}}"
         return A.Adjoint(f"__d_{name}", symbol=sym, latex=tex)

@@ -54,6 +54,7 @@ class Hessian:
     name: str  # the variable: w
     label: str  # ∂²L/∂w²
     expression: str  # pasteable
+    display: str  # dims by name, I for the identity (display.text)
     pretty: str
     latex: str
     shape: str  # "d×d"
@@ -62,7 +63,8 @@ class Hessian:
     check: Check | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"expression": self.expression, "pretty": self.pretty, "latex": self.latex,
+        return {"expression": self.expression, "display": self.display, "pretty": self.pretty,
+                "latex": self.latex,
                 "shape": self.shape, "symmetric": self.symmetric,
                 "steps": [s.to_json() for s in self.steps],
                 "check": self.check.to_json() if self.check else None}
@@ -179,15 +181,24 @@ class Forward:
                 return None
             total = t if is_scalarlike(self.shape(u)) else A.call("sum", t, dim=0)
             if node.func == "mean":
-                rows, cols = self.shape(u) or (None, None)
-                count = 1 if rows is None else rows.size * cols.size
-                total = A.div(total, A.num(count))
+                total = A.div(total, _count(self.shape(u)))
             return self._record(f"{node.func} of a vector", f"d {node.func}(u) = "
                                 f"{'𝟙ᵀ du' if node.func == 'sum' else '𝟙ᵀ du / n'}", node, total)
         if any(self(arg) is not None for arg in node.args):
             raise refuse(f"{node.func}(…) of something that depends on {self.wrt}: its second "
                          "derivative is not derived in matrix form yet")
         return None
+
+
+def _count(shape: Shape) -> Node:
+    """The number of entries of a shape, printing as its dims' names (N·m) where it has them."""
+    if not shape:
+        return A.ONE
+    names = [str(d) for d in shape if not d.is_one]
+    size = shape[0].size * shape[1].size
+    if names and all(n.isidentifier() for n in names):
+        return A.DimNum(size, symbol="·".join(names))
+    return A.num(size)
 
 
 def _plus(a: Node | None, b: Node | None) -> Node | None:

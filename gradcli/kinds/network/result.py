@@ -29,6 +29,7 @@ class NetStep:
     latex: str
     shape: str
     note: str = ""
+    display: str = ""  # the local form with the upstreams' names: "δ @ x.T"
 
     def to_step(self) -> Step:
         detail = f"{self.subject}: {self.label} = {self.pretty} ({self.formula})"
@@ -38,8 +39,8 @@ class NetStep:
                     latex=f"{self.latex_label} = {self.latex}", shape=self.shape)
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.to_step().to_json(), "label": self.label, "formula": self.formula,
-                "latex": self.latex}
+        return {**self.to_step().to_json(), "display": self.display or self.expression,
+                "label": self.label, "formula": self.formula, "latex": self.latex}
 
 
 @dataclass(frozen=True)
@@ -48,16 +49,18 @@ class Gradient:
     label: str  # ∂L/∂W
     latex_label: str
     expression: str  # the expression language, every symbol expanded: pasteable as a claim
-    pretty: str  # course notation, with δ where the derivation named it: δ xᵀ
+    pretty: str  # course notation of the display form: δ xᵀ
     pretty_expanded: str  # course notation, expanded
-    latex: str
+    latex: str  # LaTeX of the display form
     shape: str  # "n×n"
     steps: tuple[NetStep, ...] = ()
     check: Check | None = None
     note: str = ""  # e.g. "L does not depend on t"
+    display: str = ""  # the display form (display.py): δ @ x.T, dims by name, normalised
 
     def to_json(self) -> dict[str, Any]:
-        return {"expression": self.expression or None, "latex": self.latex, "shape": self.shape,
+        return {"expression": self.expression or None, "display": self.display or self.expression,
+                "latex": self.latex, "shape": self.shape,
                 "pretty": self.pretty_expanded,
                 "index_form": None if self.expression else self.pretty_expanded, "steps": [s.to_json() for s in self.steps],
                 "check": self.check.to_json() if self.check else None, "note": self.note}
@@ -73,6 +76,7 @@ class Symbol:
     pretty: str
     latex: str
     shape: str
+    display: str = ""  # expression-language syntax, with the other symbols by name
 
 
 @dataclass(frozen=True)

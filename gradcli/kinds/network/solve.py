@@ -10,11 +10,14 @@ Torch is imported by the verification modules only when `solve` runs.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from gradcli.errors import InputError
 from gradcli.expr.ast import Node
 from gradcli.expr.unparse import unparse
 from gradcli.kinds.network.algebra import IndexForm, has_index_form
 from gradcli.kinds.network.backprop import Backprop, Derivation, RawStep, rename_upstream
+from gradcli.kinds.network.display import Guard, text
 from gradcli.kinds.network.graph import Graph, build, check_budget
 from gradcli.kinds.network.hessian import Hessian
 from gradcli.kinds.network.result import (
@@ -40,26 +43,45 @@ class Solver:
         self.bp = Backprop(self.graph, self.targets)
         self.derivation: Derivation = self.bp.run()
         self.expanded = {n: self.derivation.expand(self.derivation.gradients[n]) for n in self.targets}
+        self.guard = Guard(self.graph, problem, self.derivation.expand, seed)
+
+    @cached_property
+    def shown_gradients(self) -> dict[str, Node]:
+        return {n: self.shown(self.derivation.gradients[n]) for n in self.targets}
+
+    def shown(self, node: Node) -> Node:
+        """The display form: the rewrites of `rewrite.py` that the numeric guard accepts, with
+        the names a textbook would not use written out (`display.inline_names`)."""
+        from gradcli.kinds.network.display import inline_names
+        from gradcli.kinds.network.rewrite import normalise, rewrites
+
+        if has_index_form(node):
+            return node
+        rules = rewrites(self.bp._is_scalar)
+
+        def simplify(n: Node) -> Node:
+            return normalise(n, self.guard, rules)[0]
+
+        keep = {s for s in self.derivation.symbols if s.startswith("__s")} | \
+            {f"__d_{n}" for n in (*self.bp.delta, *self.targets)}
+        return inline_names(simplify(node), self.derivation.symbols, keep, simplify)
 
     # -- printing -------------------------------------------------------------------------
     def step(self, raw: RawStep, derivation: Derivation) -> NetStep:
         value = derivation.expand(raw.value)
         course = self.bp.pretty(raw.value)
-        if has_index_form(value):
-            return NetStep(rule=raw.rule, formula=raw.formula, subject=raw.subject, label=raw.label,
-                           latex_label=raw.latex_label, expression="", pretty=course,
-                           latex=self.bp.latex(raw.value), shape=fmt(raw.shape), note=raw.note)
-        expanded = self.bp.pretty(value)
+        # the rule's local form, with the names of the upstreams: no rewrite, no expansion
         return NetStep(rule=raw.rule, formula=raw.formula, subject=raw.subject, label=raw.label,
-                       latex_label=raw.latex_label, expression=unparse(value),
-                       pretty=course if course == expanded else f"{course} = {expanded}",
-                       latex=self.bp.latex(raw.value), shape=fmt(raw.shape), note=raw.note)
+                       latex_label=raw.latex_label,
+                       expression="" if has_index_form(value) else unparse(value), pretty=course,
+                       latex=self.bp.latex(raw.value), shape=fmt(raw.shape), note=raw.note,
+                       display=text(raw.value))
 
     def gradient(self, name: str, check) -> Gradient:
-        g = self.derivation.gradients[name]
         loss = self.graph.loss
         own = Backprop(self.graph, {name}).run()
-        course, expanded = self.bp.pretty(g), self.bp.pretty(self.expanded[name])
+        shown = self.shown_gradients[name]
+        course, expanded = self.bp.pretty(shown), self.bp.pretty(self.expanded[name])
         from gradcli.kinds.network.matrix_print import latex_name
 
         note = ""
@@ -69,8 +91,9 @@ class Solver:
             name=name, label=f"∂{loss}/∂{name}",
             latex_label=rf"\frac{{\partial {loss}}}{{\partial {latex_name(name)}}}",
             expression="" if has_index_form(self.expanded[name]) else unparse(self.expanded[name]),
-            pretty=course, pretty_expanded=expanded,
-            latex=self.bp.latex(self.expanded[name]), shape=fmt(self.graph.shape(name)),
+            pretty=course, pretty_expanded=expanded, display=text(shown),
+            latex=self.bp.latex(shown),
+            shape=fmt(self.graph.shape(name)),
             steps=tuple(self.step(s, own) for s in own.steps), check=check, note=note)
 
     def definitions(self) -> tuple[Definition, ...]:
@@ -78,16 +101,33 @@ class Solver:
                                 self.bp.latex(line.node), fmt(line.shape)) for line in self.graph.lines)
 
     def symbols(self) -> tuple[Symbol, ...]:
+        """The where-lines: each name the shown gradients use, directly or through another
+        name, once (a name written out everywhere it was used is not printed)."""
+        from gradcli.kinds.network.display import adjoints
+
+        shown = {sym_id: value if isinstance(self.bp.symbols[sym_id], IndexForm) else self.shown(value)
+                 for sym_id, value in self.derivation.symbols.items()}
+        used: set[str] = set()
+        todo = [a.id for n in self.targets for a in adjoints(self.shown_gradients[n])]
+        todo += [s for s in shown if isinstance(self.bp.symbols[s], IndexForm)]
+        while todo:
+            sym_id = todo.pop()
+            if sym_id not in used and sym_id in shown:
+                used.add(sym_id)
+                if not isinstance(self.bp.symbols[sym_id], IndexForm):
+                    todo += [a.id for a in adjoints(shown[sym_id])]
         out = []
         for sym_id, value in self.derivation.symbols.items():
+            if sym_id not in used:
+                continue
             sym = self.bp.symbols[sym_id]
             shape = self.graph.shapes.names[sym_id]
             if isinstance(sym, IndexForm):
                 out.append(Symbol(sym.symbol, "index notation", "", sym.text, sym.text, fmt(shape)))
                 continue
             out.append(Symbol(sym.symbol, self.derivation.labels[sym_id],
-                              unparse(self.derivation.expand(value)), self.bp.pretty(value),
-                              self.bp.latex(value), fmt(shape)))
+                              unparse(self.derivation.expand(value)), self.bp.pretty(shown[sym_id]),
+                              self.bp.latex(shown[sym_id]), fmt(shape), display=text(shown[sym_id])))
         return tuple(out)
 
     # -- numbers --------------------------------------------------------------------------
@@ -234,7 +274,7 @@ class Solver:
             check, symmetric, truth = hessian.check(self.graph, name, h, pts)
             shape = self.graph.shape(name)
             square = fmt((shape[0], shape[0])) if shape else "scalar"
-            out.append(Hessian(name, f"∂²{self.graph.loss}/∂{name}²", unparse(h),
+            out.append(Hessian(name, f"∂²{self.graph.loss}/∂{name}²", unparse(h), text(h),
                                self.bp.pretty(h), self.bp.latex(h), square, symmetric,
                                tuple(steps), check))
             if name in self.problem.hessian_claims:

@@ -1,6 +1,8 @@
 """Layout of a `kind: network` result: the network, the derivation, the gradients, the checks,
-the claims. Plain and JSON show the expression language (pasteable as claims); rich shows
-course notation (⊙, ᵀ, σ, δ); LaTeX and Markdown the LaTeX strings.
+the claims. Every format shows one display form of each result (the names the derivation
+defined, dims by name; `kinds/network/display.py`): plain in the expression language's
+syntax, rich in course notation (⊙, ᵀ, σ, δ), LaTeX and Markdown in LaTeX; each gradient is
+followed by its full, pasteable expression wherever the display form differs from it.
 """
 
 from __future__ import annotations
@@ -35,33 +37,48 @@ def _steps(r) -> list[Block]:
         if not s.expression and s.pretty == s.label:  # index notation, given in the note
             blocks.append(Text(f"   {s.label} [{s.shape}]:"))
         else:
-            blocks.append(Formula(label=f"   {s.label}", text=s.expression or s.pretty, pretty=s.pretty,
+            blocks.append(Formula(label=f"   {s.label}", text=s.display or s.expression or s.pretty,
+                                  pretty=s.pretty,
                                   latex=s.latex, latex_label=s.latex_label, note=s.shape))
         if s.note:
             blocks.append(Text(f"   {s.note}", tone="note"))
     return blocks
 
 
+def _gradient(g) -> list[Block]:
+    """The display form (names, dims by name, normalised), then the pasteable form if it differs."""
+    note = f"{g.shape}, like {g.name}" + (f"; {g.note}" if g.note else "")
+    if not g.expression and g.pretty_expanded == g.label:  # only a name: say where it is
+        return [Text(f"{g.label}: in index notation below ({note}; no closed form in "
+                     "the expression language)")]
+    if not g.expression:
+        note += "; in index notation below (no closed form in the expression language)"
+    shown = g.display or g.expression or g.pretty_expanded
+    blocks: list[Block] = [Formula(label=g.label, text=shown, pretty=g.pretty, latex=g.latex,
+                                   latex_label=g.latex_label, note=note)]
+    if g.expression and shown != g.expression:
+        # no LaTeX: Markdown and LaTeX print the expression language itself, pasteable
+        blocks.append(Formula(label=f"  {g.label} (in full, pasteable)", text=g.expression,
+                              pretty=g.expression))
+    return blocks
+
+
 def _gradients(r) -> list[Block]:
     blocks: list[Block] = [Heading("Gradients", level=2)]
     for g in r.gradients:
-        pretty = g.pretty if g.pretty == g.pretty_expanded else f"{g.pretty} = {g.pretty_expanded}"
-        note = f"{g.shape}, like {g.name}" + (f"; {g.note}" if g.note else "")
-        if not g.expression and g.pretty_expanded == g.label:  # only a name: say where it is
-            blocks.append(Text(f"{g.label}: in index notation below ({note}; no closed form in "
-                               "the expression language)"))
-            continue
-        if not g.expression:
-            note += "; in index notation below (no closed form in the expression language)"
-        blocks.append(Formula(label=g.label, text=g.expression or g.pretty_expanded, pretty=pretty,
-                              latex=g.latex, latex_label=g.latex_label, note=note))
+        blocks += _gradient(g)
+    printed = {g.label for g in r.gradients}
     for sym in r.symbols:
+        if sym.label in printed and sym.expression:  # each named quantity is printed once
+            if sym.symbol != sym.label:
+                blocks.append(Text(f"  where {sym.symbol} = {sym.label}    [{sym.shape}]"))
+            continue
         label = sym.symbol if sym.symbol == sym.label or not sym.expression else \
             f"{sym.symbol} = {sym.label}"
         if not sym.expression:  # index notation: the definition is the text itself
             blocks.append(Text(f"  where {sym.pretty}    [{sym.shape}]"))
             continue
-        blocks.append(Formula(label=f"  where {label}", text=sym.expression,
+        blocks.append(Formula(label=f"  where {label}", text=sym.display or sym.expression,
                               pretty=sym.pretty, latex=sym.latex, note=sym.shape))
     return blocks
 
@@ -74,8 +91,11 @@ def _hessians(r) -> list[Block]:
         shape = f"{h.shape}, " + ("symmetric" if h.symmetric else "NOT symmetric")
         for i, s in enumerate(h.steps, 1):
             blocks.append(Text(f"{i}. {s.rule}: {s.formula}    (d of {s.subject} = {s.pretty} d{h.name})"))
-        blocks.append(Formula(label=h.label, text=h.expression, pretty=h.pretty, latex=h.latex,
+        blocks.append(Formula(label=h.label, text=h.display, pretty=h.pretty, latex=h.latex,
                               latex_label=h.label, note=shape))
+        if h.display != h.expression:
+            blocks.append(Formula(label=f"  {h.label} (in full, pasteable)", text=h.expression,
+                                  pretty=h.expression))
     return blocks
 
 
@@ -166,7 +186,8 @@ def payload(r) -> dict:
         "loss": {r.lines[-1].name: r.lines[-1].expression} if r.lines else {},
         "layout": r.layout,
         "steps": [s.to_json() for s in r.steps],
-        "symbols": {s.symbol: {"of": s.label, "expression": s.expression, "latex": s.latex,
+        "symbols": {s.symbol: {"of": s.label, "expression": s.expression,
+                               "display": s.display or s.expression, "latex": s.latex,
                                "shape": s.shape} for s in r.symbols},
         "gradients": {g.name: g.to_json() for g in r.gradients},
         "claims": [v.to_json() for v in r.claims],
