@@ -12,7 +12,16 @@ from __future__ import annotations
 
 import typer
 
-from gradcli.cli.app import DebugOption, Format, FormatOption, Options, SeedOption, app, execute
+from gradcli.cli.app import (
+    DebugOption,
+    Format,
+    FormatOption,
+    Options,
+    SeedOption,
+    ThreadsOption,
+    app,
+    execute,
+)
 
 
 def _consent(problem, run_solutions: bool):
@@ -40,6 +49,7 @@ def check(
     fmt: Format = FormatOption,
     seed: int = SeedOption,
     debug: bool = DebugOption,
+    threads: int = ThreadsOption,
 ) -> None:
     """Solve each problem file, verify the answers, judge any claims; a summary for several.
 
@@ -54,4 +64,4 @@ def check(
         return [solve(_consent(problem, run_solutions), seed=seed)
                 for problem in load_all(paths)]
 
-    execute(Options(fmt, seed, debug), work)
+    execute(Options(fmt, seed, debug, threads), work)

@@ -12,7 +12,16 @@ from typing import TextIO
 
 import typer
 
-from gradcli.cli.app import DebugOption, Format, FormatOption, Options, SeedOption, app, execute
+from gradcli.cli.app import (
+    DebugOption,
+    Format,
+    FormatOption,
+    Options,
+    SeedOption,
+    ThreadsOption,
+    app,
+    execute,
+)
 from gradcli.problems.model import VanishingProblem
 
 DEFAULTS = VanishingProblem()
@@ -75,9 +84,10 @@ def vanish(
     fmt: Format | None = FormatOption,
     seed: int = SeedOption,
     debug: bool = DebugOption,
+    threads: int = ThreadsOption,
 ) -> None:
     """Show vanishing gradients: the gradient norm at every layer of a deep stack per activation,
     with the analytic reason (bounds on the activation's derivative)."""
     problem = VanishingProblem(activations=split_activations(activations), depth=depth,
                                width=width, init=init, batch=batch, seed=None, plot=plot)
-    execute(Options(fmt, seed, debug), lambda: _run(problem, seed, sys.stderr))
+    execute(Options(fmt, seed, debug, threads), lambda: _run(problem, seed, sys.stderr))
