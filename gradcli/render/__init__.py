@@ -59,6 +59,9 @@ def render(results: list[Outcome], fmt: str, out: TextIO, *, color: bool = True,
 
         write(results, out)
         return
+    from gradcli.render.ascii import ascii_safe
+
+    out = ascii_safe(out)  # PYTHONIOENCODING=ascii, LANG=C: spell ∂ as d, never crash
     blocks: list[Block] = []
     for r in results:
         blocks.extend(document(r))
