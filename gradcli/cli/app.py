@@ -55,6 +55,7 @@ class Options:
     seed: int
     debug: bool
     threads: int = 1
+    verbose: bool = False  # several results: every full report, not only the failures
 
 
 app = typer.Typer(
@@ -152,8 +153,12 @@ def limit_threads(threads: int, environ=os.environ, modules=sys.modules) -> None
         torch.set_num_threads(threads)
 
 
-def execute(options: Options, work: Callable[[], list[Outcome]]) -> NoReturn:
-    """Run one command's work, render its results, and exit with the SPEC's code."""
+def execute(options: Options, work: Callable[[], list[Outcome]],
+            times: list[float] | None = None) -> NoReturn:
+    """Run one command's work, render its results, and exit with the SPEC's code.
+
+    `times`, if given, is filled by `work` with the seconds each result took (the summary of
+    several problems shows them)."""
     fmt = _choose_format(options.fmt)
     limit_threads(options.threads)
     try:
@@ -161,7 +166,7 @@ def execute(options: Options, work: Callable[[], list[Outcome]]) -> NoReturn:
         from gradcli.render import render
 
         color = "NO_COLOR" not in os.environ
-        render(results, fmt, sys.stdout, color=color)
+        render(results, fmt, sys.stdout, color=color, verbose=options.verbose, times=times)
         sys.stdout.flush()
     except InputError as err:
         _report_input_error(err, fmt)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gradcli.render.blocks import Block, Formula, Heading, Table, Text
-from gradcli.render.layouts.checks import checks_table, footer, verdict_blocks
+from gradcli.render.layouts.checks import checks_table, verdict_blocks
 
 if TYPE_CHECKING:
     from gradcli.kinds.derivative.result import DerivativeResult, Form
@@ -83,7 +83,6 @@ def document(r: DerivativeResult) -> list[Block]:
         out.append(Heading("Your claim", 2))
         out.append(Formula(f"claimed {d}", r.claim.expression))
         out.extend(verdict_blocks(r.claim))
-    out.extend(footer(r))
     return out
 
 
