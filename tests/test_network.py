@@ -445,7 +445,7 @@ def test_check_q3_prints_derivation_with_steps_and_shapes_and_passes(cli):
     assert "∂L/∂W = δ @ x.T    [n×n, like W]\n  ∂L/∂W (in full, pasteable) = ((y - t)*y*(1 - y)) @ x.T\n" in out
     assert "∂L/∂y = y - t    [n×1, like y]" in out
     assert "correct: equal to ∂L/∂W entry by entry at 4 sample points" in out
-    assert out.rstrip().endswith("passed: 3/3 checks, 1/1 claims correct (seed 0)")
+    assert out.rstrip().endswith("\nPASSED: 3/3 checks, 1/1 claims correct (seed 0)")
 
 
 def test_check_q3_rich_shows_course_notation(cli):

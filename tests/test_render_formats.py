@@ -156,12 +156,11 @@ def test_summary_counts_checks_and_claims_and_gives_a_verdict_per_result():
     assert out.getvalue() == """\
 Summary
 =======
-problem    kind        checks passed  claims       verdict
----------  ----------  -------------  -----------  -------
-GELU       derivative  2/2            -            PASS
-Q3 | net   network     1/1            1/2 correct  FAIL
-(unnamed)  pooling     0/1            -            FAIL
-1 of 3 problems passed
+problem    kind        verdict  checks passed  claims correct
+---------  ----------  -------  -------------  --------------
+GELU       derivative  PASS     2/2            none
+Q3 | net   network     FAIL     1/1            1/2
+(unnamed)  pooling     FAIL     0/1            none
 """
 
 

@@ -41,6 +41,10 @@ FormatOption = typer.Option(None, "--format", "-f", help="Output format [default
 SeedOption = typer.Option(DEFAULT_SEED, "--seed", min=0, max=2**63 - 1,
                           help="Seed for every random choice; always printed.")
 DebugOption = typer.Option(False, "--debug", help="Show tracebacks of internal errors (for bug reports).")
+ThreadsOption = typer.Option(1, "--threads", min=1, max=1024,
+                             help="torch intra-op threads. One by default: worksheet-sized work "
+                                  "gains nothing from more, and one gives the same bytes on a "
+                                  "quiet or a loaded machine.")
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class Options:
     fmt: Format | None
     seed: int
     debug: bool
+    threads: int = 1
+    verbose: bool = False  # several results: every full report, not only the failures
 
 
 app = typer.Typer(
@@ -131,15 +137,36 @@ def _report_internal_error(exc: BaseException) -> None:
                "report it with the output of the same command run with --debug.", err=True)
 
 
-def execute(options: Options, work: Callable[[], list[Outcome]]) -> NoReturn:
-    """Run one command's work, render its results, and exit with the SPEC's code."""
+def limit_threads(threads: int, environ=os.environ, modules=sys.modules) -> None:
+    """Give torch `threads` intra-op threads, whichever module imports it first (issue 16).
+
+    torch sizes its thread pool from OMP_NUM_THREADS/MKL_NUM_THREADS when it is imported, so
+    setting them here, at the edge, before any work, reaches every later `import torch`
+    without torch being imported by commands that never need it (`derive --no-check`, `list`).
+    If torch is already loaded (an in-process caller), it is told directly. With the machine's
+    default (one thread per core) a busy machine made `check` 2-3x slower and the last digits
+    of reductions depend on how many threads happened to run.
+    """
+    environ["OMP_NUM_THREADS"] = environ["MKL_NUM_THREADS"] = str(threads)
+    torch = modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
+
+
+def execute(options: Options, work: Callable[[], list[Outcome]],
+            times: list[float] | None = None) -> NoReturn:
+    """Run one command's work, render its results, and exit with the SPEC's code.
+
+    `times`, if given, is filled by `work` with the seconds each result took (the summary of
+    several problems shows them)."""
     fmt = _choose_format(options.fmt)
+    limit_threads(options.threads)
     try:
         results = work()
         from gradcli.render import render
 
         color = "NO_COLOR" not in os.environ
-        render(results, fmt, sys.stdout, color=color)
+        render(results, fmt, sys.stdout, color=color, verbose=options.verbose, times=times)
         sys.stdout.flush()
     except InputError as err:
         _report_input_error(err, fmt)

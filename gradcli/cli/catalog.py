@@ -6,16 +6,25 @@ any other, so every --format works. It must stay instant: no SymPy, torch or YAM
 
 from __future__ import annotations
 
+import typer
+
 from gradcli.cli.app import DEFAULT_SEED, DebugOption, Format, FormatOption, Options, app, execute
 
 
 @app.command("list")
-def list_command(fmt: Format = FormatOption, debug: bool = DebugOption) -> None:
-    """The catalog of built-in functions (by group, with torch references) and bundled problems."""
+def list_command(
+    name: str | None = typer.Argument(None, metavar="[NAME]",
+                                      help="One catalog function (gelu) or bundled problem (q3) "
+                                           "to show in full."),
+    fmt: Format = FormatOption,
+    debug: bool = DebugOption,
+) -> None:
+    """The catalog of built-in functions (by group, with torch references) and bundled problems;
+    with NAME, one of them in full (definition, derivative, torch reference, domain)."""
 
     def work():
         from gradcli.problems.listing import listing
 
-        return [listing()]
+        return [listing(name)]
 
     execute(Options(fmt, DEFAULT_SEED, debug), work)

@@ -12,7 +12,16 @@ from __future__ import annotations
 
 import typer
 
-from gradcli.cli.app import DebugOption, Format, FormatOption, Options, SeedOption, app, execute
+from gradcli.cli.app import (
+    DebugOption,
+    Format,
+    FormatOption,
+    Options,
+    SeedOption,
+    ThreadsOption,
+    app,
+    execute,
+)
 
 
 def _consent(problem, run_solutions: bool):
@@ -37,21 +46,34 @@ def check(
         help="Run the Python files named by implementation problems' `solution:` keys "
              "(in gradcli exercise's isolated child process). Off by default: a problem file "
              "you downloaded must not be able to run code."),
+    verbose: bool = typer.Option(False, "--verbose", "-v",
+                                 help="With several problems, every full report; by default "
+                                      "only failures get one, the rest a line each."),
     fmt: Format = FormatOption,
     seed: int = SeedOption,
     debug: bool = DebugOption,
+    threads: int = ThreadsOption,
 ) -> None:
-    """Solve each problem file, verify the answers, judge any claims; a summary for several.
+    """Solve each problem file, verify the answers, judge any claims; a summary for several:
+    one line per problem, a full report for each failure (all with -v).
 
     Every file is validated first: if any is bad, all complaints are printed, nothing is
     solved, and the exit code is 2.
     """
 
+    times: list[float] = []
+
     def work():
+        from time import perf_counter
+
         from gradcli.api import solve
         from gradcli.problems.load import load_all
 
-        return [solve(_consent(problem, run_solutions), seed=seed)
-                for problem in load_all(paths)]
+        results = []
+        for problem in load_all(paths):
+            start = perf_counter()
+            results.append(solve(_consent(problem, run_solutions), seed=seed))
+            times.append(perf_counter() - start)
+        return results
 
-    execute(Options(fmt, seed, debug), work)
+    execute(Options(fmt, seed, debug, threads, verbose), work, times)

@@ -11,7 +11,16 @@ import re
 
 import typer
 
-from gradcli.cli.app import DebugOption, Format, FormatOption, Options, SeedOption, app, execute
+from gradcli.cli.app import (
+    DebugOption,
+    Format,
+    FormatOption,
+    Options,
+    SeedOption,
+    ThreadsOption,
+    app,
+    execute,
+)
 from gradcli.errors import InputError
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|nan)",
@@ -58,6 +67,7 @@ def derive_command(
     fmt: Format = FormatOption,
     seed: int = SeedOption,
     debug: bool = DebugOption,
+    threads: int = ThreadsOption,
 ) -> None:
     """Derive a function's derivative with steps, and check it against torch."""
 
@@ -71,4 +81,4 @@ def derive_command(
                                     steps=steps, check=check, order=_order(order), origin=origin)
         return [solve(problem, seed=seed)]
 
-    execute(Options(fmt, seed, debug), work)
+    execute(Options(fmt, seed, debug, threads), work)

@@ -6,7 +6,16 @@ from dataclasses import replace
 
 import typer
 
-from gradcli.cli.app import DebugOption, Format, FormatOption, Options, SeedOption, app, execute
+from gradcli.cli.app import (
+    DebugOption,
+    Format,
+    FormatOption,
+    Options,
+    SeedOption,
+    ThreadsOption,
+    app,
+    execute,
+)
 from gradcli.errors import InputError
 
 MAX_TIMEOUT = 600.0
@@ -31,6 +40,7 @@ def exercise(
     fmt: Format = FormatOption,
     seed: int = SeedOption,
     debug: bool = DebugOption,
+    threads: int = ThreadsOption,
 ) -> None:
     """Run your solution to a tensor exercise on random and edge-case inputs, and check its
     constraints (forbidden calls such as torch.mean, one-line solutions)."""
@@ -48,7 +58,7 @@ def exercise(
                              hint="or --show-solution to see (and check) gradcli's own")
         return [solve(chosen, seed=seed)]
 
-    execute(Options(fmt, seed, debug), work)
+    execute(Options(fmt, seed, debug, threads), work)
 
 
 def _load(spec: str):

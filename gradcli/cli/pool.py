@@ -6,7 +6,16 @@ from enum import Enum
 
 import typer
 
-from gradcli.cli.app import DebugOption, Format, FormatOption, Options, SeedOption, app, execute
+from gradcli.cli.app import (
+    DebugOption,
+    Format,
+    FormatOption,
+    Options,
+    SeedOption,
+    ThreadsOption,
+    app,
+    execute,
+)
 from gradcli.errors import InputError
 
 
@@ -40,6 +49,7 @@ def pool(
     fmt: Format = FormatOption,
     seed: int = SeedOption,
     debug: bool = DebugOption,
+    threads: int = ThreadsOption,
 ) -> None:
     """Forward and backward of 2-D pooling: where each upstream gradient goes, checked by torch."""
 
@@ -50,7 +60,7 @@ def pool(
                            upstream, claim, name)
         return [solve(problem, seed=seed)]
 
-    execute(Options(fmt, seed, debug), work)
+    execute(Options(fmt, seed, debug, threads), work)
 
 
 def _problem(input, mode, kernel, stride, padding, count_include_pad, upstream, claim, name):

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gradcli.catalog import CONSTANTS, ENTRIES, Entry
-from gradcli.problems.bundled import BundledProblem, problems
+from gradcli.errors import InputError, suggest
+from gradcli.problems.bundled import BundledProblem, find, problems
 from gradcli.results import Outcome
 
 # The catalog's group names, in the order and wording of the SPEC's table.
@@ -26,6 +27,8 @@ class Listing(Outcome):
     entries: tuple[Entry, ...] = ()
     constants: tuple[tuple[str, str], ...] = ()
     problems: tuple[BundledProblem, ...] = field(default=())
+    focus: str = ""  # `gradcli list NAME`: one entry (or problem) shown in full
+    texts: tuple[str, ...] = ()  # with a focus: each problem's file, as shipped
 
     def grouped(self) -> list[tuple[str, tuple[Entry, ...]]]:
         """(group title, entries) in the SPEC's order; a group the SPEC lacks comes last."""
@@ -34,6 +37,17 @@ class Listing(Outcome):
                 for g in order if any(e.group == g for e in self.entries)]
 
 
-def listing() -> Listing:
-    return Listing(entries=tuple(ENTRIES.values()), constants=tuple(CONSTANTS.items()),
-                   problems=problems())
+def listing(name: str | None = None) -> Listing:
+    """The whole catalog and every bundled problem; with `name`, only what it names (a
+    catalog function, a bundled problem, or both), or an `InputError` with the nearest name."""
+    if name is None:
+        return Listing(entries=tuple(ENTRIES.values()), constants=tuple(CONSTANTS.items()),
+                       problems=problems())
+    entry, shipped = ENTRIES.get(name), find(name)
+    if entry is None and shipped is None:
+        names = [*ENTRIES, *(p.key for p in problems())]
+        raise InputError(f"no catalog function or bundled problem is named {name!r}",
+                         file="NAME", hint=suggest(name, names) or "gradcli list shows them all")
+    return Listing(name=f"gradcli list {name}", focus=name,
+                   entries=(entry,) if entry else (), problems=(shipped,) if shipped else (),
+                   texts=(shipped.read_text(),) if shipped else ())

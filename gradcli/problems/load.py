@@ -45,7 +45,7 @@ def read_file(path: str | Path) -> str:
     """The text of a problem file, with every refusal an `InputError` naming the file."""
     name = str(path)
     try:
-        with open(path, "rb") as handle:
+        with _open_regular(path, name) as handle:
             data = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise InputError("no such file", file=name) from None
@@ -54,6 +54,33 @@ def read_file(path: str | Path) -> str:
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror or exc}", file=name) from None
     return decode(data, name)
+
+
+def _open_regular(path: str | Path, name: str):
+    """Open `path` for reading only if it is a regular file.
+
+    A named pipe (FIFO) would block `open` until a writer comes, forever if none does, and a
+    device (/dev/zero, /dev/tty) never ends or waits for a keyboard (issue 16). The file is
+    opened without blocking and its type checked on the open descriptor, so it cannot be
+    swapped between the check and the read; stdin is `-`.
+    """
+    import os
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(mode):
+            raise InputError("not a regular file (a named pipe, device or socket); a problem "
+                             "file must be a file on disk", file=name,
+                             hint="to read from a pipe, use `-`: gradcli check - < FILE")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def read_stream(stream: TextIO, name: str = STDIN) -> str:
@@ -317,6 +344,10 @@ def _expand_one(spec: str) -> list[str]:
     if spec == "-":
         return [spec]
     path = Path(spec)
+    if path.suffix == ".py":  # before reading: its Python would be reported as YAML errors
+        raise InputError("this is a Python file: use `gradcli exercise PROBLEM --solution "
+                         f"{spec}` to check a solution; `gradcli check` reads problem files "
+                         "(.yaml)", file=spec)
     if path.is_dir():
         files = sorted(p for p in path.iterdir()
                        if p.suffix in SUFFIXES and not p.name.startswith(".") and p.is_file())

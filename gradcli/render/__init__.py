@@ -7,10 +7,10 @@ compute: everything they show is already in the result.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from gradcli.render.layouts import document, payload
+from gradcli.render.layouts import counts, document, payload
 
 if TYPE_CHECKING:
     from gradcli.render.blocks import Block
@@ -52,18 +52,34 @@ FORMATS = ("rich", "plain", "json", "latex", "markdown")
 
 
 def render(results: list[Outcome], fmt: str, out: TextIO, *, color: bool = True,
-           width: int | None = None) -> None:
-    """Write `results` to `out`; several results get a summary table at the end."""
+           width: int | None = None, verbose: bool = False,
+           times: Sequence[float] | None = None) -> None:
+    """Write `results` to `out`, ending with one PASSED/FAILED line (layouts/verdict.py).
+
+    Several results are summarised one line each (with `times`, the seconds each took), after
+    the full reports of those that failed, or of all with `verbose`.
+    """
     if fmt == "json":
         from gradcli.render.json import write
 
         write(results, out)
         return
-    blocks: list[Block] = []
-    for r in results:
-        blocks.extend(document(r))
-    if len(results) > 1:
-        from gradcli.render.layouts.summary import document as summary
+    from gradcli.render.ascii import ascii_safe
 
-        blocks.extend(summary(results))
+    out = ascii_safe(out)  # PYTHONIOENCODING=ascii, LANG=C: spell ∂ as d, never crash
+    from gradcli.render.layouts.verdict import line
+
+    blocks: list[Block] = []
+    if len(results) > 1:
+        from gradcli.render.layouts import summary
+
+        for r in summary.shown_in_full(results, verbose):
+            blocks.extend(document(r))
+        blocks.extend(summary.document(results, times))
+    else:
+        for r in results:
+            blocks.extend(document(r))
+    verdict = line(results, counts)
+    if verdict is not None:
+        blocks.append(verdict)
     WRITERS[fmt]()(blocks, out, color=color, width=width)

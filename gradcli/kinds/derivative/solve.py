@@ -291,6 +291,11 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
         raise problem.locate("function", InputError(
             f"too complex to check: SymPy's independent derivative of it {why}",
             hint="nest fewer functions, or differentiate the inner part separately")) from None
+    if (where := route.overflow()) is not None:  # exit 2, not a failed check (issue 16)
+        raise problem.locate("function", InputError(
+            f"cannot be evaluated in float64 near the sample points: {where}, outside "
+            "float64's range (±1.8e308)",
+            hint="scale or shift the function so its values are moderate for |x| <= 10"))
     simplified, simplification = route.simplified()
     if simplified is not None and len(unparse(simplified)) < len(unparse(result)) and \
             unparse(simplified) not in {f.expression for f in forms}:

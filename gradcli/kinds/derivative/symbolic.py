@@ -33,6 +33,7 @@ PROBE_GAP = 1e-3  # relative distance of a probe from a switch (as points.KINK_G
 LIMIT_GAP = 1e-3  # where a claim is 0/0 (a removable singularity), judged this far each side
 NOT_IDENTICAL_RTOL = 1e-12  # far above 30-digit noise, far below the claim tolerance
 REFEREE_DIGITS = 30
+FLOAT64_MAX = 1.7976931348623157e308
 MAX_REFEREED = 8
 VARIED_REACH, VARIED_POINTS = 5.0, 12  # points judged again with the other variables varied
 EXPANDED = "sympy.diff, catalog functions expanded"
@@ -89,6 +90,7 @@ class Route:
             f, ref = floats.values(self.target, at), floats.values(self.reference, at)
             keep = [i for i in range(len(at)) if f[i] is not None and ref[i] is not None]
         self.points = [candidates[i] for i in keep]
+        self._candidates = list(zip(candidates, at, strict=True))
         self._at_points = [at[i] for i in keep]
         self._reference_values = [ref[i] for i in keep]
         self._function_values = [f[i] for i in keep]
@@ -97,6 +99,31 @@ class Route:
         at = {self.x: p}
         at.update({self.symbols[n]: v for n, v in (self.held if held is None else held).items()})
         return at
+
+    def overflow(self, tried: int = 8) -> str | None:
+        """Where no sample point is usable because the function is too large for float64
+        (exp(exp(x + 1000))), one of them and the function's size there; else None (some
+        point is usable, or the function is undefined rather than too large). Decided with
+        30-digit mpmath values, which do not overflow."""
+        if self.points or not self._candidates:
+            return None
+        sizes = []
+        for p, at in self._candidates[:tried]:
+            try:
+                value = sp.N(self.target, REFEREE_DIGITS, subs=at)
+            except (TypeError, ValueError, ArithmeticError):
+                return None
+            if not (value.is_real and value.is_finite) or abs(value) <= sp.Float(FLOAT64_MAX):
+                return None
+            sizes.append((p, value))
+        p, value = sizes[0]
+        sign, mantissa, exponent, bits = sp.Float(value)._mpf_
+        # log10 |value| from mpmath's binary exponent: no float ever holds the value itself
+        digits = math.log10(mantissa) + min(exponent, 10**6) * math.log10(2)
+        minus = "-" if sign else ""
+        size = (f"about {minus}{10 ** (digits % 1):.2g}e+{int(digits)}" if digits < 1000
+                else f"{'below -' if sign else 'above '}1e1000")  # exp(exp(x + 1000))
+        return f"at {self.variable} = {_fmt(p)} it is {size}"
 
     def labels(self) -> list[str]:
         return [f"{self.variable} = {_fmt(p)}" for p in self.points]

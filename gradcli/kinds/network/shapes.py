@@ -189,10 +189,15 @@ def _mismatch(node: Node, message: str, hint: str | None = None) -> InputError:
                       hint=hint)
 
 
-def _transposed(node: Node) -> str:
-    if isinstance(node, Transpose):
-        return unparse(node.operand)
-    return unparse(Transpose(node))
+def _transposed(node: Node) -> Node:
+    return node.operand if isinstance(node, Transpose) else Transpose(node)
+
+
+def product_hint(left: Node, right: Node) -> str:
+    """`did you mean A @ B?` with A @ B printed from its tree, so the suggestion keeps the
+    parentheses it needs and pastes back as meant: joining the two printed halves with ` @ `
+    suggested `H.T @ softmax(Z2) - Y` for `H.T @ (softmax(Z2) - Y)` (issue 16)."""
+    return f"did you mean {unparse(Binary('@', left, right))}?"
 
 
 class Shapes:
@@ -231,9 +236,9 @@ class Shapes:
         if not a[1].same(b[0]):
             hint = None
             if a[1].same(b[1]) and b[1] != ONE:
-                hint = f"did you mean {unparse(node.left)} @ {_transposed(node.right)}?"
+                hint = product_hint(node.left, _transposed(node.right))
             elif a[0].same(b[0]):
-                hint = f"did you mean {_transposed(node.left)} @ {unparse(node.right)}?"
+                hint = product_hint(_transposed(node.left), node.right)
             raise _mismatch(node, f"{fmt(a)} @ {fmt(b)}: the inner dimensions "
                                   f"{_differ(a[1], b[0], broadcasts=False)}", hint)
         return (a[0], b[1])

@@ -61,3 +61,11 @@ def document(result: Outcome) -> list[Block]:
 
 def payload(result: Outcome) -> dict:
     return LAYOUTS[result.kind]().payload(result)
+
+
+def counts(result: Outcome) -> str:
+    """The verdict line's counts for `result`: its layout's own `counts`, else checks and claims."""
+    from gradcli.render.layouts.verdict import default_counts
+
+    own = getattr(LAYOUTS[result.kind](), "counts", default_counts)
+    return own(result)

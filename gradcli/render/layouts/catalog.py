@@ -10,6 +10,9 @@ if TYPE_CHECKING:
     from gradcli.catalog import Entry
     from gradcli.problems.listing import Listing
 
+# The catalog's group names as `gradcli list` titles them (problems/listing.py's GROUPS).
+GROUP_TITLES = {"elementwise": "elementwise", "reduction": "reductions", "linalg": "linalg",
+                "layer": "layers", "loss": "losses"}
 RUN_HINT = ("Run one with `gradcli check PROBLEM` (an implementation exercise: "
             "`gradcli exercise PROBLEM --solution FILE.py`).")
 
@@ -27,7 +30,47 @@ def _definitions(entries: tuple[Entry, ...]) -> list[Block]:
             *(Formula(e.call, e.definition) for e in defined)]  # type: ignore[arg-type]
 
 
+def _entry_in_full(e: Entry) -> list[Block]:
+    blocks: list[Block] = [Heading(e.call, 1), Text(e.doc)]
+    if e.group != "elementwise":  # softmax, matmul, mse_loss: no scalar formula to show
+        blocks.append(Text(f"{e.name} acts on whole tensors: backprop through it is a rule of "
+                           "network problems (gradcli check), checked against torch"))
+    elif e.definition:
+        blocks.append(Formula(e.call, e.definition))
+    else:
+        blocks.append(Text(f"{e.name} is a primitive: SymPy's own {e.name}"))
+    if e.derivative:
+        blocks.append(Formula(f"d/dx {e.name}(x)", e.derivative))
+    blocks.append(Text(f"torch reference: {e.torch}"))
+    if e.group == "elementwise":
+        blocks.append(Text(f"domain: {'x > 0' if e.domain == 'positive' else 'all real x'}"))
+    blocks.append(Text(f"group: {GROUP_TITLES.get(e.group, e.group)}", "note"))
+    if e.kinks:
+        kinks = ", ".join(f"x = {k:g}" for k in e.kinks)
+        blocks.append(Text(f"not differentiable at {kinks}" + (f": {e.kink_note}" if e.kink_note
+                                                                 else ""), "note"))
+    return blocks
+
+
+def _problem_in_full(p, text: str) -> list[Block]:
+    run = (f"gradcli exercise {p.key} --solution FILE.py" if p.kind == "implementation"
+           else f"gradcli check {p.key}")
+    return [Heading(f"{p.key}: {p.name}", 1), Text(f"kind: {p.kind}; file: {p.file}"),
+            Heading("the file", 2), Text(text.rstrip("\n")), Text(f"run it: {run}", "note")]
+
+
+def _focused(result: Listing) -> list[Block]:
+    blocks: list[Block] = []
+    for e in result.entries:
+        blocks += _entry_in_full(e)
+    for p, text in zip(result.problems, result.texts, strict=True):
+        blocks += _problem_in_full(p, text)
+    return blocks
+
+
 def document(result: Listing) -> list[Block]:
+    if result.focus:
+        return _focused(result)
     blocks: list[Block] = [Heading("Catalog", 1)]
     for title, entries in result.grouped():
         blocks += [Heading(title, 2), Table(("function", "what", "torch reference"),
@@ -46,10 +89,17 @@ def _entry_json(entry: Entry, group: str) -> dict[str, Any]:
     return {"name": entry.name, "group": group, "signature": entry.call, "doc": entry.doc,
             "torch": entry.torch, "definition": entry.definition,
             "derivative": entry.derivative, "kinks": list(entry.kinks),
-            "kink_note": entry.kink_note}
+            "kink_note": entry.kink_note, "domain": entry.domain}
 
 
 def payload(result: Listing) -> dict[str, Any]:
+    if result.focus:
+        return {**result.header_json(), "focus": result.focus,
+                "catalog": [_entry_json(e, GROUP_TITLES.get(e.group, e.group))
+                            for e in result.entries],
+                "problems": [{"problem": p.key, "name": p.name, "kind": p.kind, "file": p.file,
+                              "text": text} for p, text in zip(result.problems, result.texts,
+                                                               strict=True)]}
     return {**result.header_json(),
             "catalog": [_entry_json(e, title) for title, entries in result.grouped()
                         for e in entries],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gradcli.render.blocks import Block, Table, Text
-from gradcli.results import Check, Outcome, Verdict
+from gradcli.results import Check, Verdict
 
 
 def _number(v: float | None) -> str:
@@ -24,10 +24,28 @@ def distinct_pair(a, b) -> tuple[str, str]:
     return sa, sb
 
 
+def _truth_is_zero(c: Check) -> bool:
+    """At the worst entry the true value is 0: a relative error there divides by (nearly)
+    nothing ("relative error 7e+307"), so the absolute error is the number to show."""
+    return c.expected == 0 and c.got is not None
+
+
+def _error_cell(c: Check) -> str:
+    if _truth_is_zero(c) and not c.passed:
+        return f"{abs(c.got):.2e} (abs)"
+    return f"{c.max_rel_error:.2e}"
+
+
+def _error_words(c: Check) -> str:
+    if _truth_is_zero(c):
+        return f"absolute error {abs(c.got):.2e}; the true value is 0, so no relative error"
+    return f"relative error {c.max_rel_error:.2e}"
+
+
 def checks_table(checks: tuple[Check, ...], seed: int | None) -> list[Block]:
     if not checks:
         return []
-    rows = tuple((c.what, "PASS" if c.passed else "FAIL", f"{c.max_rel_error:.2e}",
+    rows = tuple((c.what, "PASS" if c.passed else "FAIL", _error_cell(c),
                   f"{c.points}", c.where, c.reference) for c in checks)
     out: list[Block] = [Table(("check", "result", "max rel error", "points", "worst at", "reference"),
                               rows, title="Checks (float64)" + (f", seed {seed}" if seed is not None else ""),
@@ -40,7 +58,7 @@ def checks_table(checks: tuple[Check, ...], seed: int | None) -> list[Block]:
             expected, got = (distinct_pair(c.expected, c.got) if c.expected is not None and c.got is not None
                              else (_number(c.expected), _number(c.got)))
             out.append(Text(f"{c.what} failed at {c.where}: expected {expected}, "
-                            f"got {got} (relative error {c.max_rel_error:.2e})", "bad"))
+                            f"got {got} ({_error_words(c)})", "bad"))
     return out
 
 
@@ -63,9 +81,3 @@ def verdict_blocks(v: Verdict) -> list[Block]:
 def _fmt(x) -> str:
     return f"{x:.6g}" if isinstance(x, float) else str(x)
 
-
-def footer(result: Outcome) -> list[Block]:
-    verdict = "PASSED" if result.passed else "FAILED"
-    if not result.checks and not result.claims:  # --no-check: nothing was proved
-        return [Text("PASSED (derived only: no check ran)", "warn")]
-    return [Text(verdict, "good" if result.passed else "bad")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gradcli.render.blocks import Block, Formula, Heading, Table, Text
-from gradcli.render.layouts.checks import checks_table, footer, verdict_blocks
+from gradcli.render.layouts.checks import checks_table, verdict_blocks
 
 if TYPE_CHECKING:
     from gradcli.kinds.derivative.result import DerivativeResult, Form
@@ -89,7 +89,6 @@ def document(r: DerivativeResult) -> list[Block]:
         out.append(Heading("Your claim", 2))
         out.append(Formula(f"claimed {d}", r.claim.expression))
         out.extend(verdict_blocks(r.claim))
-    out.extend(footer(r))
     return out
 
 
@@ -102,6 +101,15 @@ def _steps(steps) -> list[Block]:
         out.append(Formula("", head + s.detail, head + (s.pretty or s.detail),
                            text_in_math(f"{i}. {s.rule}: ") + r"\ " + s.latex))
     return out
+
+
+def counts(r: DerivativeResult) -> str:
+    """The verdict line's counts; under --no-check nothing was proved, and the line says so."""
+    from gradcli.render.layouts.verdict import checks, claims
+
+    if not r.checks and not r.claims:
+        return "derived only, no check ran (--no-check)"
+    return f"{checks([r])}, {claims([r])}"
 
 
 def payload(r: DerivativeResult) -> dict[str, Any]:

@@ -27,7 +27,6 @@ def document(result) -> list[Block]:
     if result.shown_solution:
         blocks.append(Heading("Reference solution", 2))
         blocks.append(Text(result.shown_solution.rstrip("\n")))
-    blocks.append(_verdict(result))
     return blocks
 
 
@@ -60,11 +59,12 @@ def _constraints(result) -> list[Block]:
     return blocks
 
 
-def _verdict(result) -> Text:
+def counts(result) -> str:
+    """The counts on the verdict line (layouts/verdict.py): an exercise is judged by cases."""
     failed = [c for c in result.cases if not c.passed]
     total = len(result.cases)
     if result.passed:
-        return Text(f"PASSED: {total} of {total} cases, constraints kept", "good")
+        return f"{total} of {total} cases, constraints kept"
     parts = []
     if failed:
         parts.append(f"{len(failed)} of {total} cases failed")
@@ -73,7 +73,7 @@ def _verdict(result) -> Text:
         parts.append(f"{n} constraint violation{'s' if n > 1 else ''} in the file")
     if result.load_error:
         parts.append("the file did not load")
-    return Text("FAILED: " + ", ".join(parts), "bad")
+    return ", ".join(parts)
 
 
 def payload(result) -> dict:

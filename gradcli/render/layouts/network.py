@@ -170,10 +170,6 @@ def document(r) -> list[Block]:
     for note in r.notes:
         blocks.append(Text(note, tone="note"))
     blocks += _steps(r) + _gradients(r) + _hessians(r) + _checks(r) + _claims(r)
-    verdict = "passed" if r.passed else "FAILED"
-    blocks.append(Text(f"{verdict}: {sum(c.passed for c in r.checks)}/{len(r.checks)} checks, "
-                       f"{sum(v.correct for v in r.claims)}/{len(r.claims)} claims correct "
-                       f"(seed {r.seed})", tone="good" if r.passed else "bad"))
     return blocks
 
 

@@ -160,7 +160,8 @@ def _answer(result: VanishingResult) -> list[Block]:
         return []
     return [Text(
         f"In short: σ′ ≤ {short(sig.bound.sup)} shrinks the gradient at every sigmoid layer "
-        f"(at most {num(sig.bound.depth_factor)} through {result.depth} layers), while "
+        f"(σ′'s own factor through {result.depth} layers is at most "
+        f"{num(sig.bound.depth_factor)}; the weights multiply in theirs), while "
         f"relu′ ∈ {{0, 1}} lets it through unchanged wherever a unit is active. Here the first "
         f"layer's weight gradient is {num(sig.ratio)} of the last layer's with sigmoid and "
         f"{num(relu.ratio)} with ReLU ({result.init} init). Weight scale decides the rest: "
