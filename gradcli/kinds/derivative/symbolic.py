@@ -174,6 +174,15 @@ class Route:
                           "the derivative is shown as derived")
         from gradcli.expr.from_sympy import NotExpressible, to_tree  # only when simplify ran
 
+        # SymPy rewrites exponentials as hyperbolic functions (sigmoid' = 1/(4 cosh²(x/2))):
+        # shown only when the target itself uses that function, never introduced unasked
+        from sympy.functions.elementary.hyperbolic import HyperbolicFunction as _HYPERBOLIC
+
+        introduced = {type(f).__name__ for f in simple.atoms(_HYPERBOLIC)} - \
+            {type(f).__name__ for f in self.target.atoms(_HYPERBOLIC)}
+        if introduced:
+            return None, (f"SymPy's simplest form rewrites it with {', '.join(sorted(introduced))}"
+                          ", which the function does not use; not shown")
         try:
             return to_tree(simple), ""
         except NotExpressible as exc:
