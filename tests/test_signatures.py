@@ -363,3 +363,93 @@ def test_elementwise_max_splits_the_gradient_at_a_tie_as_torch_does():
             for v in (1.0, 2.0, 3.0)]
     assert ours == a.grad.tolist() == [0.0, 0.5, 1.0]
     assert not math.isnan(ours[1])
+
+
+# -- the new functions, end to end ---------------------------------------------------------
+
+CONV = """\
+format: 1
+kind: network
+name: strided convolution
+dims: {{n: 7, k: 3}}
+given:
+  X: [n, n]
+  K: [k, k]
+  G: [{out}, {out}]
+forward:
+  Y: conv2d(X, K, stride={stride}, padding={padding})
+loss:
+  L: sum(G * Y)
+wrt: [X, K]
+"""
+
+
+@pytest.mark.parametrize("stride, padding, out", [(2, 1, 4), (1, 1, 7), (3, 0, 2)])
+def test_conv2d_stride_and_padding_have_torch_s_shape_and_gradients(cli, tmp_path, stride,
+                                                                     padding, out):
+    path = tmp_path / "p.yaml"
+    path.write_text(CONV.format(stride=stride, padding=padding, out=out))
+    r = cli("check", str(path), "--format", "json")
+    assert r.exit_code == 0, r.output
+    import json
+
+    grads = json.loads(r.stdout)["gradients"]
+    assert grads["X"]["shape"] == "n×n" and grads["K"]["shape"] == "k×k"
+    if stride == 1:  # the kernel's gradient has a closed form: X padded, cross-correlated with G
+        assert grads["K"]["expression"] == f"conv2d(X, G, padding={padding})"
+
+
+def test_a_conv_whose_output_shape_is_wrong_is_refused_with_torch_s_size(cli, tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(CONV.format(stride=2, padding=1, out=3))
+    r = cli("check", str(path), "--format", "plain")
+    assert r.exit_code == 2
+    assert "cannot combine a 3×3 and a 4×4 value" in r.output
+
+
+def test_min_reduction_and_ones_check_against_torch(cli, tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(textwrap.dedent("""\
+        format: 1
+        kind: network
+        dims: {N: 4, d: 3}
+        given:
+          X: [N, d]
+          w: [d]
+        forward:
+          m: min(X @ w, dim=0)
+        loss:
+          L: sum(m * ones(1, 1)) + sum(zeros(N, d) * X) + sum(X @ ones(d))
+        wrt: [X, w]
+        """))
+    r = cli("check", str(path), "--format", "plain")
+    assert r.exit_code == 0, r.output
+    assert "passed: 2/2 checks" in r.output
+
+
+def test_a_size_that_is_not_a_dim_is_refused_with_a_suggestion(cli, tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(NETWORK.format(h="z + ones(q)", claim="0*W"))
+    r = cli("check", str(path), "--format", "plain")
+    assert r.exit_code == 2
+    assert "p.yaml:11:15: 'q' is not a dim" in r.output
+
+
+def test_a_claim_that_differs_from_max_s_derivative_only_at_the_tie_is_correct(cli):
+    # torch.maximum gives 1/2 at x = 0; like relu's kink, the tie is a kink, not a counterexample
+    assert cli("derive", "max(x, 0)", "--no-steps", "--claim", "step(x)").exit_code == 0
+    r = cli("derive", "max(x, 0)", "--no-steps", "--claim", "0.5*step(x)")
+    assert r.exit_code == 1 and "WRONG" in r.output
+
+
+@pytest.mark.parametrize("target, claim", [
+    ("tanh(x)", "sech(x)**2"),
+    ("mish(x)", "tanh(softplus(x)) + x*sech(softplus(x))**2*sigmoid(x)"),
+    ("asinh(x)", "1/sqrt(1 + x**2)"),
+    ("atanh(x)", "1/(1 - x**2)"),
+    ("acosh(x)", "1/sqrt(x**2 - 1)"),
+    ("coth(x)", "-csch(x)**2"),
+])
+def test_published_hyperbolic_forms_are_claimable(cli, target, claim):
+    r = cli("derive", target, "--no-steps", "--claim", claim)
+    assert r.exit_code == 0, r.output

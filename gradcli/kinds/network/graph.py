@@ -124,17 +124,18 @@ def _parse_line(problem, key: str, name: str, text: str, shapes: Shapes) -> Line
 
 
 def _sized(node: Node, dims: dict[str, int]) -> Node:
-    """eye(d), ones(N, m): a dim's name as an argument of kind size becomes a number that
-    still prints as the name (Num(3, "d")), so the evaluator knows the size and every printed
-    expression keeps `eye(d)` (pasteable: a claim may name the dims)."""
+    """eye(d), ones(N, m): a dim's name as an argument of kind size becomes its size, a
+    DimNum that course notation prints as the name (eye(d)) and pasteable text as the number
+    (eye(3)), so the evaluator and every reparsed check know the size."""
     from dataclasses import replace
 
     from gradcli.expr.ast import Call, Unary
+    from gradcli.kinds.network.algebra import DimNum
 
     if isinstance(node, Call):
         entry = catalog.lookup(node.func)
         args = tuple(
-            Num(dims[a.id], a.id, start=a.start, end=a.end)
+            DimNum(dims[a.id], symbol=a.id, start=a.start, end=a.end)
             if spec.kind == catalog.SIZE and isinstance(a, Name) and a.id in dims
             else _sized(a, dims)
             for spec, a in zip(entry.sig.args, node.args, strict=False))
