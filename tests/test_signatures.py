@@ -178,6 +178,7 @@ def test_every_signature_names_its_arguments_once_and_requires_a_prefix():
         assert sig.args[0].kind == catalog.TENSOR or entry.name in ("eye", "ones", "zeros")
         if entry.group == "elementwise":
             assert [a.name for a in sig.args[1:]] == [p.name for p in entry.params]
+        assert entry.call == sig.usage(entry.name)  # `gradcli list` shows the signature itself
 
 
 # -- property: wrong arity and kinds are exit 2 with a position ----------------------------
@@ -453,3 +454,19 @@ def test_a_claim_that_differs_from_max_s_derivative_only_at_the_tie_is_correct(c
 def test_published_hyperbolic_forms_are_claimable(cli, target, claim):
     r = cli("derive", target, "--no-steps", "--claim", claim)
     assert r.exit_code == 0, r.output
+
+
+def test_every_restricted_domain_of_the_catalog_is_sampled_in_network_checks():
+    import torch as t
+
+    from gradcli.kinds.network import verify as nv
+    from gradcli.kinds.network.shapes import literal
+
+    gen = t.Generator().manual_seed(0)
+    for entry in catalog.ELEMENTWISE:
+        if entry.domain == "real":
+            continue
+        assert nv._ARG_DOMAINS[entry.name] == {0: entry.domain}
+        x = nv.random_value((literal(50), literal(1)), entry.domain, gen)
+        y = entry.reference(t, x, **{p.name: p.default for p in entry.params})
+        assert t.isfinite(y).all(), entry.name
