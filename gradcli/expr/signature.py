@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from gradcli import catalog
-from gradcli.catalog import CHOICE, INT, SCALAR, SIZE, TENSOR, Arg, Entry
+from gradcli.catalog import CHOICE, INT, SIZE, TENSOR, Arg, Entry
 from gradcli.errors import InputError
 from gradcli.expr.ast import Call, Name, Node, Num, Str, Unary
 

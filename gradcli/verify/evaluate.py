@@ -20,7 +20,7 @@ import torch
 
 from gradcli import catalog
 from gradcli.errors import InputError
-from gradcli.expr.ast import Binary, Call, Name, Node, Num, Str, Transpose, Unary
+from gradcli.expr.ast import Binary, Call, Name, Node, Num, Transpose, Unary
 from gradcli.expr.signature import argument, literal
 
 Tensor = torch.Tensor

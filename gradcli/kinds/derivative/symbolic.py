@@ -172,11 +172,11 @@ class Route:
         except OverBudget:
             return None, (f"SymPy's simplify ran over its {SIMPLIFY_SECONDS:g} s budget; "
                           "the derivative is shown as derived")
-        from gradcli.expr.from_sympy import NotExpressible, to_tree  # only when simplify ran
-
         # SymPy rewrites exponentials as hyperbolic functions (sigmoid' = 1/(4 cosh²(x/2))):
         # shown only when the target itself uses that function, never introduced unasked
         from sympy.functions.elementary.hyperbolic import HyperbolicFunction as _HYPERBOLIC
+
+        from gradcli.expr.from_sympy import NotExpressible, to_tree  # only when simplify ran
 
         introduced = {type(f).__name__ for f in simple.atoms(_HYPERBOLIC)} - \
             {type(f).__name__ for f in self.target.atoms(_HYPERBOLIC)}

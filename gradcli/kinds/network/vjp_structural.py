@@ -8,9 +8,9 @@ gradient is checked by autograd against finite differences.
 
 from __future__ import annotations
 
+from gradcli import catalog
 from gradcli.errors import InputError
 from gradcli.expr.ast import Call, Name, Node
-from gradcli import catalog
 from gradcli.expr.signature import literal
 from gradcli.kinds.network import algebra as A
 from gradcli.kinds.network.vjp_context import (
