@@ -470,3 +470,18 @@ def test_every_restricted_domain_of_the_catalog_is_sampled_in_network_checks():
         x = nv.random_value((literal(50), literal(1)), entry.domain, gen)
         y = entry.reference(t, x, **{p.name: p.default for p in entry.params})
         assert t.isfinite(y).all(), entry.name
+
+
+def test_list_json_gives_each_function_its_arguments_kinds_and_defaults(cli):
+    import json
+
+    r = cli("list", "--format", "json")
+    assert r.exit_code == 0, r.output
+    entries = {e["name"]: e for e in json.loads(r.stdout)["catalog"]}
+    assert entries["sum"]["arguments"] == [
+        {"name": "X", "kind": "tensor", "required": True, "keyword_only": False},
+        {"name": "dim", "kind": "int", "required": False, "keyword_only": False, "default": None}]
+    assert entries["mse"]["arguments"][-1] == {
+        "name": "reduction", "kind": "choice", "required": False, "keyword_only": True,
+        "default": "mean", "choices": ["mean", "sum"]}
+    assert set(entries) == set(catalog.ENTRIES)
