@@ -106,7 +106,9 @@ def test_list_json_has_the_catalog_and_the_problems(cli):
                     "doc": "GELU, tanh approximation (the worksheet's)",
                     "torch": "torch.nn.functional.gelu(x, approximate='tanh')",
                     "definition": ENTRIES["gelu"].definition,
-                    "derivative": ENTRIES["gelu"].derivative, "kinks": [], "kink_note": ""}
+                    "derivative": ENTRIES["gelu"].derivative, "kinks": [], "kink_note": "",
+                    "arguments": [{"name": "x", "kind": "tensor", "required": True,
+                                   "keyword_only": False}]}
     assert {e["group"] for e in doc["catalog"]} == {"elementwise", "reductions", "linalg",
                                                     "layers", "losses"}
     assert doc["problems"] == [{"problem": p.key, "name": p.name, "kind": p.kind, "file": p.file}
