@@ -53,7 +53,8 @@ def test_every_catalog_function_passes_both_routes(name):
 def test_sigmoid_shows_the_readable_catalog_form():
     r = derive("sigmoid")
     assert r.derivative.expression == "exp(-x)/(1 + exp(-x))**2"
-    assert [f.expression for f in r.forms] == ["sigmoid(x)*(1 - sigmoid(x))"]
+    # SymPy's cosh form is shown since cosh is in the language (it was dropped before)
+    assert [f.expression for f in r.forms] == ["sigmoid(x)*(1 - sigmoid(x))", "1/(4*cosh(x/2)**2)"]
 
 
 def test_typed_sigmoid_definition_is_recognised():
@@ -166,12 +167,21 @@ def test_printed_derivative_pastes_back_as_a_correct_claim():
         assert derive(name, claim=r.derivative.expression).claim.correct
 
 
-def test_derive_no_check_does_not_import_torch():
+def test_derive_no_check_imports_neither_sympy_nor_torch():
+    # SPEC, second round: --no-check runs no check route at all.
     code = ("import sys; from gradcli.cli.app import main; sys.argv=['gradcli','derive','gelu',"
             "'--no-check','-f','plain']\ntry: main()\nexcept SystemExit as e: code = e.code\n"
-            "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH', code)")
+            "print(sorted(m for m in ('sympy', 'torch', 'numpy') if m in sys.modules), code)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.stdout.strip().splitlines()[-1] == "NO-TORCH 0", out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[] 0", out.stderr
+    assert "no check ran" in out.stdout
+
+
+@pytest.mark.parametrize("option", [["--claim", "step(x)"], ["--at", "1"]])
+def test_no_check_refuses_what_only_the_check_routes_can_evaluate(cli, option):
+    r = cli("derive", "relu", "--no-check", *option)
+    assert r.exit_code == 2, r.output
+    assert "which --no-check turns off" in r.output
 
 
 def test_derivative_longer_than_the_input_bound_is_still_checked():

@@ -246,7 +246,7 @@ def test_an_unknown_key_without_a_near_match_lists_the_keys(complaints):
     assert complaints(HEADER + "function: x\nzzz: 1\n") == [
         "p.yaml:4:1: unknown key 'zzz' in a derivative problem (the keys of a derivative "
         "problem: format, kind, name, description, source, function, wrt, at, claim, steps, "
-        "check)"]
+        "check, order)"]
 
 
 def test_a_wrong_type_for_a_text_key(complaints):

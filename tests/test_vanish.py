@@ -117,7 +117,7 @@ def test_relu_derivative_takes_only_zero_and_one_and_he_init_gives_gain_one(he_r
 
 def test_tanh_and_gelu_bounds_match_an_independent_autograd_maximum():
     from gradcli import catalog
-    from gradcli.kinds.vanishing.solve import derivative_bound
+    from gradcli.kinds.vanishing.bounds import derivative_bound
 
     x = torch.linspace(1.3, 1.5, 200_001, dtype=torch.float64, requires_grad=True)
     torch.nn.functional.gelu(x, approximate="tanh").sum().backward()
@@ -130,7 +130,7 @@ def test_tanh_and_gelu_bounds_match_an_independent_autograd_maximum():
 
 def test_an_activation_with_unbounded_derivative_has_no_bound():
     from gradcli import catalog
-    from gradcli.kinds.vanishing.solve import derivative_bound
+    from gradcli.kinds.vanishing.bounds import derivative_bound
 
     assert derivative_bound(catalog.lookup("exp"), 5).sup == math.inf
 
@@ -212,7 +212,7 @@ def test_missing_matplotlib_is_a_clear_exit_2_before_any_work(cli, monkeypatch, 
 def test_plot_is_a_png_with_one_line_per_activation_on_a_log_axis(cli, tmp_path):
     import matplotlib.image
 
-    from gradcli.kinds.vanishing.solve import figure
+    from gradcli.kinds.vanishing.plot import figure
 
     target = tmp_path / "vanish.png"
     r = cli("vanish", "-a", "sigmoid,tanh,relu", "--depth", "6", "--width", "8", "--batch", "4",
@@ -314,7 +314,7 @@ def test_a_misspelt_activation_in_a_file_is_offered_only_usable_activations(tmp_
 
 def test_softsign_bound_is_exactly_one_at_zero_so_it_is_not_said_to_shrink_every_layer():
     from gradcli import catalog
-    from gradcli.kinds.vanishing.solve import derivative_bound
+    from gradcli.kinds.vanishing.bounds import derivative_bound
 
     bound = derivative_bound(catalog.lookup("softsign"), 20)
     assert (bound.sup, bound.argmax) == (1.0, 0.0)  # was 0.9999999999999973: "shrinks it at every layer"

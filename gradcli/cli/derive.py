@@ -36,6 +36,16 @@ def _points(values: list[str]) -> tuple[float, ...]:
     return tuple(out)
 
 
+def _order(order: int) -> int:
+    from gradcli.problems.schema import MAX_ORDER
+
+    if not 1 <= order <= MAX_ORDER:
+        raise InputError(f"--order {order}: gradcli derives orders 1 to {MAX_ORDER}",
+                         hint="d²/dx² is --order 2" if order > MAX_ORDER else
+                              "--order 1 is the first derivative")
+    return order
+
+
 @app.command("derive")
 def derive_command(
     target: str = typer.Argument(..., metavar="TARGET", help="A catalog name (gelu, sigmoid, ...) or an expression in x, e.g. \"x*sigmoid(x)\"."),
@@ -44,6 +54,7 @@ def derive_command(
     claim: str = typer.Option(None, "--claim", help="Your own derivative, judged: correct, or wrong with a counterexample."),
     steps: bool = typer.Option(True, "--steps/--no-steps", help="Show the derivation steps."),
     check: bool = typer.Option(True, "--check/--no-check", help="Check the answer against torch autograd."),
+    order: int = typer.Option(1, "--order", help="Which derivative: 1 to 4 (d²/dx² is --order 2); each order is derived from the one before."),
     fmt: Format = FormatOption,
     seed: int = SeedOption,
     debug: bool = DebugOption,
@@ -55,9 +66,9 @@ def derive_command(
         from gradcli.problems.model import DerivativeProblem, Origin
 
         origin = Origin(labels={"function": "TARGET", "claim": "--claim", "wrt": "--wrt",
-                                "at": "--at"})
+                                "at": "--at", "order": "--order"})
         problem = DerivativeProblem(function=target, wrt=wrt, at=_points(at), claim=claim,
-                                    steps=steps, check=check, origin=origin)
+                                    steps=steps, check=check, order=_order(order), origin=origin)
         return [solve(problem, seed=seed)]
 
     execute(Options(fmt, seed, debug), work)

@@ -22,6 +22,7 @@ from gradcli import catalog
 from gradcli.errors import InputError, suggest
 from gradcli.expr import signature
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Str, Transpose, Unary
+from gradcli.expr.constant import constant_value
 
 MAX_CHARS = 2000
 MAX_TOKENS = 600
@@ -126,31 +127,6 @@ def _number(tok: Token) -> Num:
     if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
         raise _error(f"number {tok.text[:30]} is out of range (|value| ≤ {MAX_MAGNITUDE:g})", tok.start)
     return Num(value, tok.text, start=tok.start, end=tok.start + len(tok.text))
-
-
-def constant_value(node: Node) -> float | None:
-    """The value of a subtree without names, computed in floats with every step bounded.
-
-    Returns None when the subtree uses a name (it is not a constant).
-    """
-    if isinstance(node, Num):
-        return float(node.value)
-    if isinstance(node, Name):
-        return {"pi": math.pi, "e": math.e}.get(node.id)
-    if isinstance(node, Unary):
-        v = constant_value(node.operand)
-        return None if v is None else (-v if node.op == "-" else v)
-    if isinstance(node, Binary) and node.op in "+-*/**":
-        a, b = constant_value(node.left), constant_value(node.right)
-        if a is None or b is None:
-            return None
-        try:
-            value = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
-                     "/": lambda: a / b, "**": lambda: abs(a) ** b}[node.op]()
-        except (ZeroDivisionError, OverflowError):
-            return math.inf
-        return value
-    return None
 
 
 class _Parser:

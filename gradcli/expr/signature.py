@@ -51,7 +51,7 @@ def integer(node: Node) -> int | None:
 
 def literal(call: Call, name: str) -> Any:
     """An option's value (a number, a string, or a size node), or the signature's default."""
-    from gradcli.expr.parse import constant_value
+    from gradcli.expr.constant import constant_value
 
     entry = catalog.lookup(call.func)
     spec = entry.sig.arg(name)
@@ -73,7 +73,7 @@ def _where(entry: Entry, arg: Arg, position: int | None) -> str:
 
 
 def _check_value(entry: Entry, arg: Arg, node: Node, position: int | None) -> None:
-    from gradcli.expr.parse import constant_value
+    from gradcli.expr.constant import constant_value
 
     usage = f"usage: {entry.sig.usage(entry.name)}"
     where = _where(entry, arg, position)

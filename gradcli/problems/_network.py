@@ -27,11 +27,15 @@ def network(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
     out["given"] = shapes(r, m.get("given"), "given", out["dims"])
     _check_sizes(r, m.get("given"), out["given"], out["dims"])
     given = set(out["given"])
-    out["forward"] = _forward(r, m.get("forward"), given)
+    dims = set(out["dims"])  # a dim is a number in any expression (`/N`, `sqrt(d)`)
+    out["forward"] = _forward(r, m.get("forward"), given, dims)
     known = given | {name for name, _ in out["forward"]}
-    out["loss"] = _loss(r, m.get("loss"), known)
+    out["loss"] = _loss(r, m.get("loss"), known, dims)
     out["wrt"] = _wrt(r, m.get("wrt"), known)
     out["claims"] = _claims(r, m.get("claims"), known, out["wrt"], set(out["dims"]))
+    out["hessians"] = _hessians(r, m.get("hessians"), given)
+    out["hessian_claims"] = _claims(r, m.get("hessian_claims"), known, out["hessians"],
+                                    set(out["dims"]), key="hessian_claims", listed="hessians")
     out["values"] = _values(r, m.get("values"), out["given"], out["dims"])
     return out
 
@@ -54,7 +58,7 @@ def _check_sizes(r: Reader, node: Node | None, given: dict, dims: dict[str, int]
                     hint="the derivation does not depend on the size: use smaller dims")
 
 
-def _forward(r: Reader, node: Node | None, given: set[str]) -> Any:
+def _forward(r: Reader, node: Node | None, given: set[str], dims: set[str] = frozenset()) -> Any:
     if node is None or r.mapping(node, "forward") is INVALID:
         return ()
     order = {k.text: i for i, (k, _) in enumerate(node.items) if k.text not in given}
@@ -62,7 +66,7 @@ def _forward(r: Reader, node: Node | None, given: set[str]) -> Any:
     for index, (k, v) in enumerate(node.items):
         key = f"forward.{k.text}"
         name = r.declared(k, "forward", reserved=given)
-        tree = r.expression(v, key, given | set(order))
+        tree = r.expression(v, key, given | set(order) | dims)
         if tree is not INVALID:
             _check_order(r, v, key, tree, order, index, node)
         if name is not INVALID and isinstance(v, Scalar):
@@ -86,11 +90,11 @@ def _check_order(r: Reader, value: Scalar, key: str, tree, order: dict[str, int]
                                    hint="a forward line may use given names and earlier lines"))
 
 
-def _loss(r: Reader, node: Node | None, known: set[str]) -> Any:
+def _loss(r: Reader, node: Node | None, known: set[str], dims: set[str] = frozenset()) -> Any:
     if node is None:
         return INVALID
     if isinstance(node, Scalar):
-        tree = r.expression(node, "loss", known)
+        tree = r.expression(node, "loss", known | dims)
         return INVALID if tree is INVALID else ("L", node.text)
     if r.mapping(node, "loss") is INVALID:
         return INVALID
@@ -99,7 +103,7 @@ def _loss(r: Reader, node: Node | None, known: set[str]) -> Any:
                        "loss")
     k, v = node.items[0]
     name = r.declared(k, "loss", reserved=known)
-    tree = r.expression(v, f"loss.{k.text}", known)
+    tree = r.expression(v, f"loss.{k.text}", known | dims)
     return (name, v.text) if name is not INVALID and tree is not INVALID else INVALID
 
 
@@ -127,21 +131,42 @@ def _wrt(r: Reader, node: Node | None, known: set[str]) -> Any:
     return tuple(out)
 
 
+def _hessians(r: Reader, node: Node | None, given: set[str]) -> Any:
+    """`hessians: [w]`: given variables whose ∂²L/∂w² is derived (hessian.py says which)."""
+    if node is None:
+        return ()
+    items = r.items(node, "hessians")
+    if items is INVALID:
+        return INVALID
+    out: list[str] = []
+    for item in items:
+        name = r.name(item, "hessians")
+        if name is INVALID:
+            continue
+        if name not in given:
+            r.error(item, f"{name!r} is not a given variable", "hessians", suggest(name, given))
+        elif name not in out:
+            out.append(name)
+    return tuple(out)
+
+
 def _claims(r: Reader, node: Node | None, known: set[str], wrt: Any,
-            dims: set[str] = frozenset()) -> dict[str, str]:
+            dims: set[str] = frozenset(), *, key: str = "claims",
+            listed: str = "wrt") -> dict[str, str]:
     """A claim may use the dims as numbers (`/N` for a mean), as the hints write them."""
     out: dict[str, str] = {}
-    if node is None or r.mapping(node, "claims") is INVALID:
+    if node is None or r.mapping(node, key) is INVALID:
         return out
     for k, v in node.items:
-        name = r.name(k, "claims")
+        name = r.name(k, key)
         if name is not INVALID and name not in known:
-            r.error(k, f"{name!r} is not a given or forward variable", "claims",
+            r.error(k, f"{name!r} is not a given or forward variable", key,
                     suggest(name, known))
         elif name is not INVALID and wrt is not INVALID and name not in wrt:
-            r.error(k, f"{name!r} is not in wrt, so its gradient is not derived", "claims",
-                    f"add {name} to wrt")
-        if r.expression(v, f"claims.{k.text}", known | dims) is not INVALID and name is not INVALID:
+            what = "gradient" if key == "claims" else "Hessian"
+            r.error(k, f"{name!r} is not in {listed}, so its {what} is not derived", key,
+                    f"add {name} to {listed}")
+        if r.expression(v, f"{key}.{k.text}", known | dims) is not INVALID and name is not INVALID:
             out[name] = v.text
     return out
 

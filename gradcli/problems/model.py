@@ -62,6 +62,7 @@ class DerivativeProblem(Problem):
     claim: str | None = None
     steps: bool = True
     check: bool = True
+    order: int = 1  # 1..MAX_ORDER: the n-th derivative, each order derived from the one before
 
     kind = "derivative"
 
@@ -77,6 +78,8 @@ class NetworkProblem(Problem):
     wrt: tuple[str, ...] = ()
     claims: dict[str, str] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
+    hessians: tuple[str, ...] = ()  # given variables whose ∂²L/∂w² is derived
+    hessian_claims: dict[str, str] = field(default_factory=dict)
 
     kind = "network"
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 FORMAT = 1
+MAX_ORDER = 4  # derive --order: the fourth derivative of gelu is already a page long
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -43,6 +44,8 @@ KINDS: dict[str, tuple[Key, ...]] = {
         Key("claim", "expression", "Your own derivative, judged against the derived one."),
         Key("steps", "bool", "Show the derivation steps (default true)."),
         Key("check", "bool", "Verify the derivative numerically against torch (default true)."),
+        Key("order", "order", f"Which derivative: 1 (default) to {MAX_ORDER}; each order is "
+            "derived from the one before, with steps."),
     ),
     "network": (
         Key("dims", "dims", "Sizes used by the shapes, e.g. {n: 3}."),
@@ -58,6 +61,10 @@ KINDS: dict[str, tuple[Key, ...]] = {
             "dLoss/dNAME."),
         Key("values", "values", "Concrete numbers for given names (else seeded random): a "
             "number, a list (vector) or a list of rows (matrix)."),
+        Key("hessians", "names", "Given vector or scalar variables whose Hessian d2Loss/dNAME2 "
+            "is derived in matrix form and checked against torch."),
+        Key("hessian_claims", "claims", "Your own Hessians: name (listed in hessians) -> "
+            "expression."),
     ),
     "pooling": (
         Key("input", "grid", "The input grid: a list of rows, or text such as "
@@ -146,6 +153,7 @@ TYPES: dict[str, dict[str, Any]] = {
     "points": {"oneOf": [NUMBER, {"type": "array", "items": NUMBER}]},
     "bool": {"type": "boolean"},
     "count": {"type": "integer", "minimum": 1},
+    "order": {"type": "integer", "minimum": 1, "maximum": MAX_ORDER},
     "whole": {"type": "integer", "minimum": 0},
     "stride": {"type": ["integer", "null"], "minimum": 1},
     "dims": _map({"type": "integer", "minimum": 1, "maximum": MAX_DIM}),

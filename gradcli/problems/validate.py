@@ -86,6 +86,8 @@ def _derivative(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
     for key in ("steps", "check"):
         if m.get(key) is not None:
             out[key] = r.boolean(m.get(key), key)
+    if m.get("order") is not None:
+        out["order"] = r.whole(m.get("order"), "order", low=1, high=fmt.MAX_ORDER)
     return out
 
 def _vanishing(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:

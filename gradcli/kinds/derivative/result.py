@@ -9,6 +9,21 @@ from dataclasses import dataclass
 
 from gradcli.results import Outcome, Step, Verdict
 
+SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def derivative_label(order: int, variable: str) -> str:
+    """d/dx, d²/dx², ...: the label of the n-th derivative (Leibniz's notation)."""
+    if order == 1:
+        return f"d/d{variable}"
+    power = str(order).translate(SUPERSCRIPTS)
+    return f"d{power}/d{variable}{power}"
+
+
+def derivative_latex(order: int, variable: str) -> str:
+    power = "" if order == 1 else f"^{{{order}}}"
+    return rf"\frac{{d{power}}}{{d{variable}{power}}}"
+
 
 @dataclass(frozen=True)
 class Form:
@@ -36,6 +51,15 @@ class Inner:
 
 
 @dataclass(frozen=True)
+class Lower:
+    """An order below the one asked for, derived on the way: d/dx before d²/dx²."""
+
+    order: int
+    derivative: Form
+    steps: tuple[Step, ...] = ()
+
+
+@dataclass(frozen=True)
 class DerivativeResult(Outcome):
     """A derivative problem's result: the derivation, its forms, checks and any claim."""
 
@@ -52,3 +76,5 @@ class DerivativeResult(Outcome):
     held: tuple[tuple[str, float], ...] = ()  # other variables and the values they were held at
     claim: Verdict | None = None
     simplification: str = ""  # what happened when SymPy tried to simplify
+    order: int = 1  # `derivative` is the order-th derivative
+    lower: tuple[Lower, ...] = ()  # the orders below it, each with its own steps

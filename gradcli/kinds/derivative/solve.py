@@ -26,7 +26,7 @@ from gradcli.expr.notation import latex, pretty
 from gradcli.expr.parse import parse
 from gradcli.expr.tidy import num, replace_subtree, substitute, tidy
 from gradcli.expr.unparse import unparse
-from gradcli.kinds.derivative.result import DerivativeResult, Form, Inner
+from gradcli.kinds.derivative.result import DerivativeResult, Form, Inner, Lower, derivative_label
 from gradcli.results import Step
 
 if TYPE_CHECKING:
@@ -40,6 +40,8 @@ CONSTANTS = frozenset({"pi", "e"})
 MAX_DERIVATIVE_NODES = 10_000
 MAX_DERIVATIVE_DEPTH = 200  # the printers recurse; Python's stack allows about 1000 frames
 ROUTE_SECONDS = 4.0
+UNCHECKED = ("not checked (--no-check): neither SymPy's diff nor torch autograd was run, so "
+             "this derivation is unverified")
 MAX_AT_POINTS = 1_000  # each is a table row, about a millisecond (20,000 took 24 s)
 
 
@@ -206,44 +208,71 @@ def _catalog_form(entry: catalog.Entry, variable: str) -> Node:
     return tidy(substitute(tree, mapping))
 
 
-def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
+def _differentiate(problem: DerivativeProblem, tree: Node, variable: str) -> Derivation:
     from gradcli.kinds.derivative.rules import differentiate
 
-    target = resolve(problem)
-    if len(problem.at) > MAX_AT_POINTS:
-        raise problem.locate("at", InputError(
-            f"{len(problem.at):,} points to evaluate at; at most {MAX_AT_POINTS:,}",
-            hint="the numeric check already samples the function; --at is for a few points"))
-    claim_tree = None
-    if problem.claim is not None:  # a bad claim is refused before any symbolic or torch work
-        try:
-            claim_tree = parse(problem.claim, variables=set(target.variables) | {target.variable})
-        except InputError as err:
-            raise problem.locate("claim", err) from None
     try:
-        derivation = differentiate(target.tree, target.variable)
+        derivation = differentiate(tree, variable)
     except InputError as err:
         raise problem.locate("function", err) from None
-    result = derivation.result
-    size, depth = measure(result)
+    size, depth = measure(derivation.result)
     if size > MAX_DERIVATIVE_NODES or depth > MAX_DERIVATIVE_DEPTH:
         what = (f"{size:,} parts, more than the {MAX_DERIVATIVE_NODES:,}"
                 if size > MAX_DERIVATIVE_NODES else
                 f"{depth} levels of nesting, more than the {MAX_DERIVATIVE_DEPTH}")
         raise problem.locate("function", InputError(
             f"the derivative has {what} gradcli derives and checks",
-            hint="differentiate smaller pieces and combine them"))
+            hint="differentiate smaller pieces and combine them"
+            + (", or ask for a lower --order" if problem.order > 1 else "")))
+    return derivation
+
+
+def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
+    target = resolve(problem)
+    if len(problem.at) > MAX_AT_POINTS:
+        raise problem.locate("at", InputError(
+            f"{len(problem.at):,} points to evaluate at; at most {MAX_AT_POINTS:,}",
+            hint="the numeric check already samples the function; --at is for a few points"))
+    for key, given, what in (("claim", problem.claim is not None, "a claim is judged"),
+                             ("at", bool(problem.at), "values are computed")):
+        if given and not problem.check:
+            raise problem.locate(key, InputError(
+                f"{what} on the numeric routes, which --no-check turns off",
+                hint="drop --no-check"))
+    claim_tree = None
+    if problem.claim is not None:  # a bad claim is refused before any symbolic or torch work
+        try:
+            claim_tree = parse(problem.claim, variables=set(target.variables) | {target.variable})
+        except InputError as err:
+            raise problem.locate("claim", err) from None
+    # Each order is derived from the one before, tidied: the steps a student would write.
+    lower: list[Lower] = []
+    tree, defined = target.tree, None  # `defined`: f as the first derivation read it
+    for k in range(1, problem.order):
+        below = _differentiate(problem, tree, target.variable)
+        defined = defined or below.target
+        lower.append(Lower(k, form(derivative_label(k, target.variable), below.result),
+                           _steps(below, target.variable) if problem.steps else ()))
+        tree = tidy(below.result)
+    derivation = _differentiate(problem, tree, target.variable)
+    result = derivation.result
+    defined = defined or derivation.target
     compact = _with_inner(result, derivation)
     inner = tuple(Inner(n, unparse(e), pretty(e), latex(e)) for n, e in derivation.inner.items()
                   if n in names_in(compact))
 
     forms: list[Form] = []
     recognised = _recognise(target)
-    if recognised is not None:
+    if recognised is not None and problem.order == 1:  # the catalog knows f′ only
         catalog_tree = _catalog_form(recognised, target.variable)
         if catalog_tree != result:
             note = "" if target.entry else f"the function is {recognised.name}({target.variable})"
             forms.append(form(f"catalog form ({recognised.name}')", catalog_tree, note))
+
+    if not problem.check:
+        return _result(problem, target, derivation, compact, inner, forms, defined, tuple(lower),
+                       seed=seed, route=None, checks=(), claim=None, notes=(UNCHECKED,),
+                       simplification="")
 
     from gradcli.budget import OverBudget, time_limit
     from gradcli.kinds.derivative import symbolic
@@ -254,7 +283,7 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
         with time_limit(ROUTE_SECONDS):
             route = symbolic.Route(target.tree, result, target.variable, seed=seed,
                                    domain=recognised.domain if recognised else "real",
-                                   kinks=kinks)
+                                   kinks=kinks, order=problem.order)
     except (OverBudget, RecursionError, floats.Unsupported) as exc:
         why = (f"did not finish within {ROUTE_SECONDS:g} s" if isinstance(exc, OverBudget)
                else "is nested too deeply for it" if isinstance(exc, RecursionError)
@@ -278,18 +307,12 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
                               f"expression language's bounds ({err.message})")
             continue
         checks.append(route.check_form(f.label, tree))
-    notes: list[str] = []
-    if problem.check:
-        from gradcli.kinds.derivative.verify import check_against_torch
+    from gradcli.kinds.derivative.verify import check_against_torch
 
-        torch_check, kink_notes = check_against_torch(
-            target.tree, result, target.variable, target.entry, route.points, route.held,
-            kinks=kinks)
-        checks.append(torch_check)
-        notes.extend(kink_notes)
-    else:
-        notes.append("torch check skipped (--no-check); the derivation was cross-checked "
-                     "against SymPy's diff only")
+    torch_check, kink_notes = check_against_torch(
+        target.tree, result, target.variable, target.entry, route.points, route.held,
+        kinks=kinks, order=problem.order)
+    checks.append(torch_check)
 
     claim = None
     if claim_tree is not None:
@@ -298,22 +321,32 @@ def solve(problem: DerivativeProblem, *, seed: int = 0) -> DerivativeResult:
         except InputError as err:  # sum(2*x), x@x: matrix functions in a scalar claim
             raise problem.locate("claim", err) from None
 
-    values = route.values_at(problem.at) if problem.at else ()
+    return _result(problem, target, derivation, compact, inner, forms, defined, tuple(lower),
+                   seed=seed, route=route, checks=tuple(checks), claim=claim,
+                   notes=tuple(kink_notes), simplification=simplification)
+
+
+def _result(problem, target, derivation, compact, inner, forms, defined, lower, *, seed, route,
+            checks, claim, notes, simplification) -> DerivativeResult:
+    """The result, with or without the check routes (`route` is None under --no-check)."""
+    result = derivation.result
+    d = derivative_label(problem.order, target.variable)
+    values = route.values_at(problem.at) if route is not None and problem.at else ()
     definition_note = target.entry.doc if target.entry else ""
     return DerivativeResult(
-        kind="derivative", name=problem.name or f"d/d{target.variable} {target.text}",
-        checks=tuple(checks), claims=(claim,) if claim else (), seed=seed, notes=tuple(notes),
+        kind="derivative", name=problem.name or f"{d} {target.text}",
+        checks=checks, claims=(claim,) if claim else (), seed=seed, notes=notes,
         function=target.text,
         definition=form(f"{target.entry.name}({target.variable})" if target.entry
-                        else "f", derivation.target, definition_note),
+                        else "f", defined, definition_note),
         wrt=target.variable,
-        derivative=form(f"d/d{target.variable}", result),
-        compact=form(f"d/d{target.variable}", compact) if inner else None,
+        derivative=form(d, result),
+        compact=form(d, compact) if inner else None,
         inner=inner, forms=tuple(forms),
         steps=_steps(derivation, target.variable) if problem.steps else (),
         constants=explain_constants(target.tree, result),
-        values=values, held=tuple(route.held.items()), claim=claim,
-        simplification=simplification)
+        values=values, held=tuple(route.held.items()) if route is not None else (), claim=claim,
+        simplification=simplification, order=problem.order, lower=lower)
 
 
 def measure(node: Node) -> tuple[int, int]:
@@ -334,7 +367,7 @@ def _kinks(target: Target) -> tuple[float, ...]:
     """Where the target is not differentiable, when the catalog knows (relu(x) at 0)."""
     if target.entry is not None:
         return target.entry.kinks
-    from gradcli.expr.parse import constant_value
+    from gradcli.expr.constant import constant_value
 
     kinks: set[float] = set()
     x = Name(target.variable)

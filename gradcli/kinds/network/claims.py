@@ -21,7 +21,7 @@ import torch
 from gradcli.errors import InputError
 from gradcli.expr.ast import Node
 from gradcli.expr.parse import parse
-from gradcli.kinds.network.graph import Graph
+from gradcli.kinds.network.graph import Graph, dim_numbers, dims_as_numbers
 from gradcli.kinds.network.shapes import Shape, fmt, is_scalarlike, same
 from gradcli.kinds.network.verify import Point, fit
 from gradcli.problems.model import NetworkProblem
@@ -31,6 +31,7 @@ from gradcli.verify.evaluate import Evaluator
 
 Tensor = torch.Tensor
 SMALL_INPUT = 16  # inputs with at most this many entries are shown in a counterexample
+LIMIT_GAP = 1e-3  # a claim that is 0/0 at a point is judged this far (relative) beside it
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,9 @@ class Judge:
     def judge(self, name: str, text: str) -> Verdict:
         key = f"claims.{name}"
         # A dim is a number in a claim (`X.T @ (2*(p - y)/N)`, as the hints write the 1/N)
-        dims = {d: v for d, v in self.problem.dims.items() if d not in self.graph.declared}
+        dims = dim_numbers(self.problem, self.graph.declared)
         try:
-            node = parse(str(text), variables=self.graph.declared | set(dims))
-            if dims:
-                from gradcli.kinds.network.algebra import num, substitute
-
-                node = substitute(node, {d: num(v) for d, v in dims.items()})
+            node = dims_as_numbers(parse(str(text), variables=self.graph.declared | set(dims)), dims)
             shape = self.graph.shapes(node)
         except InputError as err:
             raise self.problem.locate(key, err) from None
@@ -74,6 +71,7 @@ class Judge:
         claimed = [torch.where(torch.isfinite(t), c, t) for t, c in zip(
             self.truth[name], (self._evaluate(node, env, want, key) for env in self.envs),
             strict=True)]
+        limits = self._by_limit(name, node, want, key, claimed)
         results = [worst(t, c, CLAIM) for t, c in zip(self.truth[name], claimed, strict=True)]
         failing = [k for k, (_, ok) in enumerate(results) if not ok]
         empty, unfinite = non_finite(w for w, _ in results)
@@ -84,6 +82,10 @@ class Judge:
                                   f"or overflows there)")
         if not failing:
             skipped = f"; {unfinite}" if unfinite else ""
+            if limits:
+                skipped += (f"; the claim is 0/0 at {', '.join(limits)}, where it was judged by "
+                            f"its limit: equal to ∂{self.graph.loss}/∂{name} at two points "
+                            f"just beside it (every real given moved ±{LIMIT_GAP:g}, relative)")
             return Verdict(name, str(text), True,
                            method=f"equal to ∂{self.graph.loss}/∂{name} entry by entry at "
                                   f"{len(self.points)} sample points ({CLAIM.name}: rtol "
@@ -98,6 +100,40 @@ class Judge:
                        method=f"differs from ∂{self.graph.loss}/∂{name} (torch autograd) at "
                               f"{len(failing)} of {len(self.points)} sample points; {_error(w)} "
                               f"(tolerance: {CLAIM.name}, rtol {CLAIM.rtol:g}, atol {CLAIM.atol:g})")
+
+    def _by_limit(self, name: str, node: Node, want: Shape, key: str,
+                  claimed: list[Tensor]) -> list[str]:
+        """Where the claim is NaN (0/0: Mish's `mish(z)/z` at z = 0) and the truth is finite,
+        judge it by its limit: at two points just beside the sample point (every unconstrained
+        given moved by ±LIMIT_GAP along one fixed non-uniform direction), the claim must equal
+        the true gradient, recomputed there by autograd. Then those entries take the truth's
+        value; otherwise they stay NaN and the claim is wrong. Returns where it was needed."""
+        out = []
+        for k, (t, c) in enumerate(zip(self.truth[name], claimed, strict=True)):
+            hole = torch.isnan(c) & torch.isfinite(t)
+            if bool(hole.any()) and self._sides_agree(name, node, want, key, k):
+                claimed[k] = torch.where(hole, t, c)
+                out.append(self.points[k].label)
+        return out
+
+    def _sides_agree(self, name: str, node: Node, want: Shape, key: str, k: int) -> bool:
+        from gradcli.kinds.network.verify import autograd, constrained
+
+        point = self.points[k]
+        gen = torch.Generator().manual_seed(self.seed + 7)
+        fixed = constrained(self.graph)
+        steps = {n: LIMIT_GAP * torch.randn(v.shape, generator=gen, dtype=v.dtype)
+                 * v.abs().clamp(min=1.0) for n, v in point.values.items() if n not in fixed}
+        if not steps:
+            return False
+        for side in (-1.0, 1.0):
+            moved = {n: v + side * steps[n] if n in steps else v for n, v in point.values.items()}
+            truth, env = autograd(self.graph, Point(moved, point.label), [name])
+            c = self._evaluate(node, env, want, key)
+            t = truth[name]
+            if not bool(torch.isfinite(t).all()) or not worst(t, c, CLAIM)[1]:
+                return False
+        return True
 
     def _evaluate(self, node: Node, env, want: Shape, key: str) -> Tensor:
         try:

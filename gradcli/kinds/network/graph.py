@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from gradcli import catalog
 from gradcli.errors import InputError, suggest
-from gradcli.expr.ast import Binary, Name, Node, Num, Str, Transpose, names, walk
+from gradcli.expr.ast import Binary, Call, Name, Node, Num, Str, Transpose, Unary, names, walk
 from gradcli.expr.parse import parse
 from gradcli.kinds.network.shapes import SCALAR, Shape, Shapes, declared, fmt, is_scalarlike, same
 from gradcli.problems import schema
@@ -83,6 +83,33 @@ class Graph:
                    for line in self.lines for n in walk(line.node))
 
 
+def dim_numbers(problem: NetworkProblem, declared: set[str]) -> dict[str, int]:
+    """The dims a line or claim may use as numbers (`/N`, `sqrt(d)`): every dim not shadowed
+    by a given or forward name of the same spelling."""
+    return {d: v for d, v in problem.dims.items() if d not in declared}
+
+
+def dims_as_numbers(node: Node, dims: dict[str, int]) -> Node:
+    """`node` with each dim name replaced by its size, and nothing else touched: no folding,
+    so `diag(1 + 0*w)` keeps its shape (the algebra's `substitute` would simplify it to 1)."""
+    if not dims:
+        return node
+    where = {"start": node.start, "end": node.end}
+    if isinstance(node, Name) and node.id in dims:
+        return Num(dims[node.id], str(dims[node.id]), **where)
+    if isinstance(node, Unary):
+        return Unary(node.op, dims_as_numbers(node.operand, dims), **where)
+    if isinstance(node, Transpose):
+        return Transpose(dims_as_numbers(node.operand, dims), **where)
+    if isinstance(node, Binary):
+        return Binary(node.op, dims_as_numbers(node.left, dims),
+                      dims_as_numbers(node.right, dims), **where)
+    if isinstance(node, Call):
+        return Call(node.func, tuple(dims_as_numbers(a, dims) for a in node.args),
+                    tuple((k, dims_as_numbers(v, dims)) for k, v in node.kwargs), **where)
+    return node
+
+
 def _check_name(problem: NetworkProblem, key: str, name: str, what: str) -> None:
     if not isinstance(name, str) or not _IDENT.match(name):
         raise problem.locate(key, InputError(
@@ -109,8 +136,11 @@ def _given(problem: NetworkProblem) -> dict[str, Shape]:
 
 
 def _parse_line(problem, key: str, name: str, text: str, shapes: Shapes) -> Line:
+    dims = dim_numbers(problem, set(shapes.names) | {n for n, _ in problem.forward})
     try:
-        node = _sized(parse(text, variables=set(shapes.names)), shapes.dims)
+        # eye(d) keeps its dim's name (a size argument); every other dim is a number (/N)
+        node = dims_as_numbers(_sized(parse(text, variables=set(shapes.names) | set(dims)),
+                                      shapes.dims), dims)
         shape = shapes(node)
     except InputError as err:
         if err.message.startswith("unknown name"):
@@ -124,18 +154,17 @@ def _parse_line(problem, key: str, name: str, text: str, shapes: Shapes) -> Line
 
 
 def _sized(node: Node, dims: dict[str, int]) -> Node:
-    """eye(d), ones(N, m): a dim's name as an argument of kind size becomes its size, a
-    DimNum that course notation prints as the name (eye(d)) and pasteable text as the number
-    (eye(3)), so the evaluator and every reparsed check know the size."""
+    """eye(d), ones(N, m): a dim's name as an argument of kind size becomes a number that
+    still prints as the name (Num(3, "d")), so the evaluator knows the size and every printed
+    expression keeps `eye(d)` (pasteable: a claim may name the dims)."""
     from dataclasses import replace
 
     from gradcli.expr.ast import Call, Unary
-    from gradcli.kinds.network.algebra import DimNum
 
     if isinstance(node, Call):
         entry = catalog.lookup(node.func)
         args = tuple(
-            DimNum(dims[a.id], symbol=a.id, start=a.start, end=a.end)
+            Num(dims[a.id], a.id, start=a.start, end=a.end)
             if spec.kind == catalog.SIZE and isinstance(a, Name) and a.id in dims
             else _sized(a, dims)
             for spec, a in zip(entry.sig.args, node.args, strict=False))

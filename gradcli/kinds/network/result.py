@@ -98,4 +98,5 @@ class NetworkResult(Outcome):
     symbols: tuple[Symbol, ...] = ()
     gradients: tuple[Gradient, ...] = ()
     points: tuple[str, ...] = ()  # what the sample points were
+    hessians: tuple[Any, ...] = ()  # hessian.Hessian, one per `hessians:` name
 

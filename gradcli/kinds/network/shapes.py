@@ -322,9 +322,8 @@ class Shapes:
         return (sizes[0], sizes[1] if len(sizes) > 1 else ONE)
 
     def _size(self, node: Node) -> Dim:
-        if isinstance(node, Num):  # a DimNum (eye(d) in a forward line) keeps its dim's name
-            symbol = getattr(node, "symbol", "")
-            return Dim(symbol, int(node.value)) if symbol.isidentifier() else \
+        if isinstance(node, Num):
+            return Dim(node.text, int(node.value)) if node.text.isidentifier() else \
                 literal(int(node.value))
         if isinstance(node, Name) and node.id in self.dims:
             return Dim(node.id, int(self.dims[node.id]))

@@ -10,11 +10,13 @@ Torch is imported by the verification modules only when `solve` runs.
 
 from __future__ import annotations
 
+from gradcli.errors import InputError
 from gradcli.expr.ast import Node
 from gradcli.expr.unparse import unparse
 from gradcli.kinds.network.algebra import IndexForm, has_index_form
 from gradcli.kinds.network.backprop import Backprop, Derivation, RawStep, rename_upstream
 from gradcli.kinds.network.graph import Graph, build, check_budget
+from gradcli.kinds.network.hessian import Hessian
 from gradcli.kinds.network.result import (
     LAYOUT_RULE,
     Definition,
@@ -24,6 +26,7 @@ from gradcli.kinds.network.result import (
     Symbol,
 )
 from gradcli.kinds.network.shapes import fmt
+from gradcli.results import Verdict
 
 
 class Solver:
@@ -32,7 +35,8 @@ class Solver:
         self.seed = seed
         self.graph: Graph = build(problem)
         check_budget(problem, self.graph)  # before any tensor is allocated
-        self.targets = list(dict.fromkeys((*self.graph.wrt, *problem.claims)))
+        # A Hessian is the derivative of a gradient: its variable's gradient is derived too.
+        self.targets = list(dict.fromkeys((*self.graph.wrt, *problem.claims, *problem.hessians)))
         self.bp = Backprop(self.graph, self.targets)
         self.derivation: Derivation = self.bp.run()
         self.expanded = {n: self.derivation.expand(self.derivation.gradients[n]) for n in self.targets}
@@ -213,14 +217,41 @@ class Solver:
                         out.append(note)
         return tuple(out)
 
+    def hessians(self) -> tuple[tuple[Hessian, ...], tuple[Verdict, ...]]:
+        """∂²L/∂w² for each `hessians:` name, checked at the gradients' sample points."""
+        from gradcli.kinds.network import hessian
+        from gradcli.kinds.network import verify as V
+
+        if not self.problem.hessians:
+            return (), ()
+        out, verdicts = [], []
+        pts = V.points(self.graph, self.problem, self.seed)
+        for name in self.problem.hessians:
+            try:
+                h, steps = hessian.derive(self.graph, name, self.expanded[name], self.bp.pretty)
+            except InputError as err:
+                raise self.problem.locate("hessians", err) from None
+            check, symmetric, truth = hessian.check(self.graph, name, h, pts)
+            shape = self.graph.shape(name)
+            square = fmt((shape[0], shape[0])) if shape else "scalar"
+            out.append(Hessian(name, f"∂²{self.graph.loss}/∂{name}²", unparse(h),
+                               self.bp.pretty(h), self.bp.latex(h), square, symmetric,
+                               tuple(steps), check))
+            if name in self.problem.hessian_claims:
+                verdicts.append(hessian.judge(self.graph, self.problem, name,
+                                              self.problem.hessian_claims[name], pts, truth))
+        return tuple(out), tuple(verdicts)
+
     def result(self) -> NetworkResult:
         checks, truth = self.verify()
         verdicts = self.claims(truth)
         gradients = tuple(self.gradient(n, checks[n]) for n in self.targets)
+        hessians, hessian_verdicts = self.hessians()
         p = self.problem
         return NetworkResult(
-            kind="network", name=p.name or "network", checks=tuple(checks[n] for n in self.targets),
-            claims=verdicts, seed=self.seed,
+            kind="network", name=p.name or "network",
+            checks=(*(checks[n] for n in self.targets), *(h.check for h in hessians)),
+            claims=(*verdicts, *hessian_verdicts), seed=self.seed, hessians=hessians,
             notes=(*self.graph.notes, *self.kink_notes(), *self.sampling_notes()),
             source=p.source, description=p.description,
             layout=f"{LAYOUT_RULE} In each rule, {self.bp.upstream} is the upstream: ∂{self.graph.loss}/∂ of "

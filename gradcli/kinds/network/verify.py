@@ -23,7 +23,8 @@ import torch
 from gradcli import catalog
 from gradcli.errors import InputError
 from gradcli.expr.ast import Binary, Call, Name, Node, Transpose, walk
-from gradcli.expr.parse import constant_value, parse
+from gradcli.expr.constant import constant_value
+from gradcli.expr.parse import parse
 from gradcli.expr.unparse import unparse
 from gradcli.kinds.network.graph import Graph, LineFailed
 from gradcli.kinds.network.shapes import Shape, fmt, sizes
@@ -89,6 +90,12 @@ def domains(graph: Graph) -> dict[str, str]:
             if isinstance(node, Binary) and node.op == "/" and isinstance(node.right, Name):
                 out.setdefault(node.right.id, "nonzero")
     return {k: v for k, v in out.items() if k in graph.given}
+
+
+def constrained(graph: Graph) -> set[str]:
+    """The givens whose values obey a constraint that a small move would break (a
+    distribution's rows summing to 1): held fixed where the others are moved."""
+    return {name for name, dom in domains(graph).items() if dom.startswith("distribution")}
 
 
 def _is_log_probability(node: Node, probs: set[str] = frozenset()) -> bool:
@@ -218,16 +225,42 @@ def forward(graph: Graph, givens: Mapping[str, Tensor],
 
 def autograd(graph: Graph, point: Point, wanted: list[str]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
     """(∂L/∂name by torch autograd, the forward values, detached). The leaves share the
-    point's storage (nothing writes to them), so a given is not copied per call."""
-    leaves = {k: v.detach().requires_grad_(k in wanted) for k, v in point.values.items()}
+    point's storage (nothing writes to them), so a given is not copied per call.
+
+    A forward name (attention's S, a cell's gate) is made a leaf of its own pass: its value
+    is detached, marked to require grad, and every later line is rebuilt from it, so autograd
+    differentiates the loss through everything downstream of it. (Asking torch for the
+    gradient of a non-leaf that no wanted given feeds fails, or silently gives zeros.)"""
+    givens = [name for name in wanted if name in point.values]
+    leaves = {k: v.detach().requires_grad_(k in givens) for k, v in point.values.items()}
     env = forward(graph, leaves)
-    inputs = [env[name] for name in wanted]
-    loss = env[graph.loss]
+    out = dict(zip(givens, _grads(env[graph.loss], [env[n] for n in givens]), strict=True))
+    values = {k: v.detach() for k, v in env.items()}
+    for name in wanted:
+        if name not in point.values:
+            out[name] = _intermediate_grad(graph, point, values, name)
+    return {name: out[name] for name in wanted}, values
+
+
+def _grads(loss: Tensor, inputs: list[Tensor]) -> list[Tensor]:
+    """∂loss/∂each input; zeros for an input the loss does not depend on."""
     grads = torch.autograd.grad(loss, inputs, allow_unused=True) \
         if inputs and loss.requires_grad else [None] * len(inputs)
-    out = {name: g if g is not None else torch.zeros_like(env[name])
-           for name, g in zip(wanted, grads, strict=True)}
-    return out, {k: v.detach() for k, v in env.items()}
+    return [g if g is not None else torch.zeros_like(x) for x, g in zip(inputs, grads, strict=True)]
+
+
+def _intermediate_grad(graph: Graph, point: Point, values: Mapping[str, Tensor],
+                       name: str) -> Tensor:
+    """∂L/∂name for a forward line: its value becomes a leaf, the lines before it keep their
+    (detached) values, and the lines after it are evaluated again from the leaf."""
+    leaf = values[name].clone().requires_grad_(True)
+    earlier: dict[str, Tensor] = {}
+    for line in graph.forward:
+        if line.name == name:
+            break
+        earlier[line.name] = values[line.name]
+    env = forward(graph, point.values, overrides={**earlier, name: leaf})
+    return _grads(env[graph.loss], [leaf])[0]
 
 
 def closed_form(expression: Node, graph: Graph, env: Mapping[str, Tensor], shape: Shape) -> Tensor:

@@ -21,7 +21,8 @@ from functools import cache
 from gradcli import catalog
 from gradcli.errors import InputError
 from gradcli.expr.ast import Binary, Call, Node, Transpose, Unary
-from gradcli.expr.parse import constant_value, parse
+from gradcli.expr.constant import constant_value
+from gradcli.expr.parse import parse
 from gradcli.expr.signature import literal
 from gradcli.kinds.network import algebra as A
 from gradcli.kinds.network.shapes import same

@@ -29,13 +29,14 @@ def _value(v: float | None) -> str:
 
 
 def document(r: DerivativeResult) -> list[Block]:
+    from gradcli.kinds.derivative.result import derivative_label, derivative_latex
     from gradcli.render.latex import text_in_math  # rule names and labels carry gelu_erf's _
 
-    d = f"d/d{r.wrt}"
+    d = derivative_label(r.order, r.wrt)
     fname = r.definition.label if r.definition else "f"
     dlabel = f"{d} {fname}"
     fn_latex = _latex_call(fname)
-    dlatex = rf"\frac{{d}}{{d{r.wrt}}}\,{fn_latex}"
+    dlatex = rf"{derivative_latex(r.order, r.wrt)}\,{fn_latex}"
     out: list[Block] = [Heading(r.name)]
     if r.source:
         out.append(Text(f"source: {r.source}", "note"))
@@ -48,12 +49,17 @@ def document(r: DerivativeResult) -> list[Block]:
         out.append(Text("other variables held at " +
                         ", ".join(f"{k} = {v:g}" for k, v in r.held) + " for the checks" + varied,
                         "note"))
+    for low in r.lower:  # d/dx, then d²/dx² of it, ...: each order a section
+        label = f"{derivative_label(low.order, r.wrt)} {fname}"
+        out.append(Heading(f"Order {low.order}: {label}", 2))
+        out.extend(_steps(low.steps))
+        out.append(_formula(label, low.derivative,
+                            latex_label=rf"{derivative_latex(low.order, r.wrt)}\,{fn_latex}"))
     if r.steps:
-        out.append(Heading("Derivation", 2))
-        for i, s in enumerate(r.steps, 1):
-            head = f"{i}. {s.rule}: "
-            out.append(Formula("", head + s.detail, head + (s.pretty or s.detail),
-                               text_in_math(f"{i}. {s.rule}: ") + r"\ " + s.latex))
+        below = (f"Order {r.order}: {dlabel}, the derivative of "
+                 f"{derivative_label(r.order - 1, r.wrt)} {fname}") if r.order > 1 else "Derivation"
+        out.append(Heading(below, 2))
+        out.extend(_steps(r.steps))
     out.append(Heading("Result", 2))
     if r.compact is not None:
         out.append(_formula(dlabel, r.compact, latex_label=dlatex))
@@ -87,6 +93,17 @@ def document(r: DerivativeResult) -> list[Block]:
     return out
 
 
+def _steps(steps) -> list[Block]:
+    from gradcli.render.latex import text_in_math
+
+    out: list[Block] = []
+    for i, s in enumerate(steps, 1):
+        head = f"{i}. {s.rule}: "
+        out.append(Formula("", head + s.detail, head + (s.pretty or s.detail),
+                           text_in_math(f"{i}. {s.rule}: ") + r"\ " + s.latex))
+    return out
+
+
 def payload(r: DerivativeResult) -> dict[str, Any]:
     out = r.header_json()
     out.update({
@@ -103,6 +120,10 @@ def payload(r: DerivativeResult) -> dict[str, Any]:
         "simplification": r.simplification,
         "values": [{"at": x, "value": f, "derivative": g} for x, f, g in r.values],
         "held": dict(r.held),
+        "order": r.order,
+        "lower": [{"order": low.order, "derivative": low.derivative.expression,
+                   "latex": low.derivative.latex, "steps": [s.to_json() for s in low.steps]}
+                  for low in r.lower],
     })
     if r.claim is not None:
         c = r.claim

@@ -66,6 +66,19 @@ def _gradients(r) -> list[Block]:
     return blocks
 
 
+def _hessians(r) -> list[Block]:
+    if not r.hessians:
+        return []
+    blocks: list[Block] = [Heading("Hessians (the gradient differentiated again)", level=2)]
+    for h in r.hessians:
+        shape = f"{h.shape}, " + ("symmetric" if h.symmetric else "NOT symmetric")
+        for i, s in enumerate(h.steps, 1):
+            blocks.append(Text(f"{i}. {s.rule}: {s.formula}    (d of {s.subject} = {s.pretty} d{h.name})"))
+        blocks.append(Formula(label=h.label, text=h.expression, pretty=h.pretty, latex=h.latex,
+                              latex_label=h.label, note=shape))
+    return blocks
+
+
 def _short_where(where: str, points: tuple[str, ...]) -> str:
     for k, label in enumerate(points, 1):
         if where.endswith(label):
@@ -106,7 +119,8 @@ def _claims(r) -> list[Block]:
         return []
     blocks: list[Block] = [Heading("Claims", level=2)]
     for v in r.claims:
-        blocks.append(Formula(label=f"claimed ∂L/∂{v.target}", text=v.expression))
+        target = v.target if v.target.startswith("∂") else f"∂L/∂{v.target}"
+        blocks.append(Formula(label=f"claimed {target}", text=v.expression))
         if v.correct:
             blocks.append(Text(f"correct: {v.method}", tone="good"))
             continue
@@ -135,7 +149,7 @@ def document(r) -> list[Block]:
     blocks += _network(r)
     for note in r.notes:
         blocks.append(Text(note, tone="note"))
-    blocks += _steps(r) + _gradients(r) + _checks(r) + _claims(r)
+    blocks += _steps(r) + _gradients(r) + _hessians(r) + _checks(r) + _claims(r)
     verdict = "passed" if r.passed else "FAILED"
     blocks.append(Text(f"{verdict}: {sum(c.passed for c in r.checks)}/{len(r.checks)} checks, "
                        f"{sum(v.correct for v in r.claims)}/{len(r.claims)} claims correct "
@@ -156,6 +170,7 @@ def payload(r) -> dict:
                                "shape": s.shape} for s in r.symbols},
         "gradients": {g.name: g.to_json() for g in r.gradients},
         "claims": [v.to_json() for v in r.claims],
+        "hessians": {h.name: h.to_json() for h in r.hessians},
         "points": list(r.points),
     })
     return out

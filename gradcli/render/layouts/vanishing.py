@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from gradcli.kinds.vanishing.solve import INIT_DESCRIPTION, N_VAR_W, Bound, Series, VanishingResult
+from gradcli.kinds.vanishing.result import INIT_DESCRIPTION, N_VAR_W, Bound, Series, VanishingResult
 from gradcli.render.blocks import Bars, Block, Formula, Heading, Table, Text
 
 CHART_LAYERS = 6  # layers per activation in the terminal chart when the net is deep
