@@ -485,3 +485,17 @@ def test_list_json_gives_each_function_its_arguments_kinds_and_defaults(cli):
         "name": "reduction", "kind": "choice", "required": False, "keyword_only": True,
         "default": "mean", "choices": ["mean", "sum"]}
     assert set(entries) == set(catalog.ENTRIES)
+
+
+@pytest.mark.parametrize("name", list(catalog.ENTRIES))
+def test_every_entry_refuses_one_argument_too_many_and_one_too_few(name):
+    entry = catalog.ENTRIES[name]
+    args = _valid_args(entry)
+    parse(f"{name}({', '.join(args)})", variables={"X"})  # the required arguments: accepted
+    extra = args + ["X"] * (entry.sig.most - len(args) + 1)
+    err = refused(f"{name}({', '.join(extra)})")
+    assert f"{name} takes at most {entry.sig.most} positional argument" in err.message
+    assert err.column == len(f"{name}({', '.join(extra[:-1])}, ") + 1  # at the extra argument
+    if entry.sig.fewest:
+        err = refused(f"{name}({', '.join(args[:-1])})")
+        assert err.message.startswith(f"{name} needs ") and err.column == 1
