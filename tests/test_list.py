@@ -107,7 +107,9 @@ def test_list_json_has_the_catalog_and_the_problems(cli):
                     "torch": "torch.nn.functional.gelu(x, approximate='tanh')",
                     "definition": ENTRIES["gelu"].definition,
                     "derivative": ENTRIES["gelu"].derivative, "kinks": [], "kink_note": "",
-                    "domain": "real"}
+                    "domain": "real",
+                    "arguments": [{"name": "x", "kind": "tensor", "required": True,
+                                   "keyword_only": False}]}
     assert {e["group"] for e in doc["catalog"]} == {"elementwise", "reductions", "linalg",
                                                     "layers", "losses"}
     assert doc["problems"] == [{"problem": p.key, "name": p.name, "kind": p.kind, "file": p.file}

@@ -19,7 +19,9 @@ _LATEX_GREEK = {"pi": r"\pi", "alpha": r"\alpha", "beta": r"\beta", "gamma": r"\
                 "delta": r"\delta", "theta": r"\theta", "mu": r"\mu", "sigma": r"\sigma",
                 "tau": r"\tau", "eta": r"\eta"}
 _LATEX_FUNCTIONS = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos",
-                    "tanh": r"\tanh", "sigmoid": r"\sigma", "det": r"\det"}
+                    "tanh": r"\tanh", "sigmoid": r"\sigma", "det": r"\det", "cosh": r"\cosh",
+                    "sinh": r"\sinh", "coth": r"\coth", "tan": r"\tan", "sec": r"\sec",
+                    "max": r"\max", "min": r"\min"}
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "unary": 3, "**": 4, "postfix": 5, "atom": 6}
 
 

@@ -316,6 +316,14 @@ class _Parser:
                 if tok.text.startswith("_") or tok.text in KEYWORDS:
                     raise _error(f"name {tok.text!r} is not allowed", tok.start)
                 args.append(self.node(Name(tok.text, start=tok.start, end=tok.start + len(tok.text))))
+            elif self.tok.kind == "string":  # sum(X, "sum"): say what the argument must be
+                spec = params[len(args)] if len(args) < len(params) else None
+                what = f"{func}'s {spec.name} (argument {len(args) + 1}) must be " \
+                       f"{spec.describe()}, not a string" if spec else \
+                       f"{func} takes at most {len(params)} positional argument" \
+                       f"{'s' if len(params) != 1 else ''}"
+                raise _error(what, self.tok.start,
+                             f"usage: {entry.sig.usage(func)}")
             else:
                 args.append(self.sum())
         self.depth -= 1

@@ -17,6 +17,7 @@ from gradcli import catalog
 from gradcli.errors import InputError
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Str, Transpose, Unary
 from gradcli.expr.parse import parse
+from gradcli.expr.signature import argument
 
 PRIMITIVES = {
     "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "abs": sp.Abs, "sin": sp.sin, "cos": sp.cos,
@@ -123,8 +124,8 @@ class Builder:
             return self.primitives[node.func](arg)
         definition, params = _definition(node.func)
         inner = {"x": arg}
-        for i, param in enumerate(entry.params):
-            given = node.args[i + 1] if i + 1 < len(node.args) else node.kwarg(param.name)
+        for param in entry.params:
+            given = argument(node, param.name)
             inner[param.name] = (self.build(given, scope) if given is not None
                                  else sp.Rational(repr(param.default)))
         return self.build(definition, inner)

@@ -22,6 +22,7 @@ from gradcli import catalog
 from gradcli.errors import InputError
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Transpose, Unary, names
 from gradcli.expr.parse import parse
+from gradcli.expr.signature import argument
 from gradcli.expr.tidy import add, div, is_num, mul, neg, num, power, sub, substitute, tidy
 
 INNER_NAMES = ("u", "v", "w", "p", "q", "r", "s")
@@ -61,8 +62,8 @@ def local_derivative(call: Call) -> Node:
     """f'(arg) for a catalog function call: the catalog's derivative with x := arg."""
     entry = catalog.lookup(call.func)
     mapping: dict[str, Node] = {"x": call.args[0]}
-    for i, param in enumerate(entry.params):
-        given = call.args[i + 1] if i + 1 < len(call.args) else call.kwarg(param.name)
+    for param in entry.params:
+        given = argument(call, param.name)
         mapping[param.name] = given if given is not None else num(param.default)
     return tidy(substitute(_local_template(call.func), mapping))
 

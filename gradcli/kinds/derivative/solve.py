@@ -372,9 +372,20 @@ def _kinks(target: Target) -> tuple[float, ...]:
     """Where the target is not differentiable, when the catalog knows (relu(x) at 0)."""
     if target.entry is not None:
         return target.entry.kinks
+    from gradcli.expr.constant import constant_value
+
     kinks: set[float] = set()
+    x = Name(target.variable)
     for n in walk(target.tree):
-        if isinstance(n, Call) and n.args and n.args[0] == Name(target.variable):
+        if not isinstance(n, Call) or not n.args:
+            continue
+        if catalog.is_pairwise(n) and x in n.args:  # max(x, 0): the tie at x = 0
+            other = constant_value(n.args[1] if n.args[0] == x else n.args[0])
+            if other is not None:
+                kinks.add(other)
+        elif n.args[0] == x and n.func == "clamp":  # clamp(x, lo, hi): at lo and at hi
+            kinks.update(v for v in map(constant_value, n.args[1:]) if v is not None)
+        elif n.args[0] == x:
             entry = catalog.lookup(n.func)
             if entry is not None:
                 kinks.update(entry.kinks)

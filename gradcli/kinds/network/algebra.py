@@ -287,7 +287,9 @@ def transpose(a: Node, scalar: bool = False) -> Node:
         return a
     if isinstance(a, Transpose):
         return a.operand
-    if isinstance(a, Call) and a.func == "diag":  # diag(v) and I are symmetric
+    if isinstance(a, Call) and (a.func == "diag" or a.func == "eye" or (
+            a.func in ("ones", "zeros") and len(a.args) == 2 and a.args[0] == a.args[1])):
+        # diag(v), I and a square 𝟙 or 0 are symmetric
         return a
     c, rest = split(a)
     if c != 1 and rest is not None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from gradcli import catalog
 from gradcli.errors import InputError
 from gradcli.expr.ast import Binary, Call, Name, Node, Transpose, walk
 from gradcli.expr.constant import constant_value
@@ -53,7 +54,9 @@ class Point:
 
 # -- domains and sampling ---------------------------------------------------------------
 
-_ARG_DOMAINS = {"log": {0: "positive"}, "sqrt": {0: "positive"},
+# an elementwise function's domain comes from its catalog entry (log, sqrt: positive; acosh:
+# above one; atanh: inside (-1, 1); csch, coth: nonzero; tan, sec: off the poles)
+_ARG_DOMAINS = {**{e.name: {0: e.domain} for e in catalog.ELEMENTWISE if e.domain != "real"},
                 "bce": {0: "probability", 1: "probability"}, "bce_with_logits": {1: "probability"},
                 "cross_entropy": {1: "distribution"}, "inv": {0: "invertible"},
                 "det": {0: "invertible"}, "logdet": {0: "invertible"}}
@@ -120,6 +123,10 @@ def random_value(shape: Shape, domain: str, gen: torch.Generator) -> Tensor:
     if domain == "nonzero":
         sign = torch.where(torch.rand(size, generator=gen, dtype=DTYPE) < 0.5, -1.0, 1.0)
         return sign * uniform(0.5, 2.0)
+    if domain == "above_one":
+        return uniform(1.5, 3.0)
+    if domain in ("unit", "nonpole"):  # atanh: |x| < 1; tan, sec: |x| < pi/2
+        return uniform(-0.8, 0.8)
     if domain.startswith("distribution"):
         logits = torch.randn(size, generator=gen, dtype=DTYPE)
         return torch.softmax(logits, dim=_class_axis(size, domain)) if size else \

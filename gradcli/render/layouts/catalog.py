@@ -89,7 +89,20 @@ def _entry_json(entry: Entry, group: str) -> dict[str, Any]:
     return {"name": entry.name, "group": group, "signature": entry.call, "doc": entry.doc,
             "torch": entry.torch, "definition": entry.definition,
             "derivative": entry.derivative, "kinks": list(entry.kinks),
-            "kink_note": entry.kink_note, "domain": entry.domain}
+            "kink_note": entry.kink_note, "domain": entry.domain,
+            "arguments": [_argument_json(a, keyword_only) for keyword_only, args in
+                          ((False, entry.sig.args), (True, entry.sig.options)) for a in args]}
+
+
+def _argument_json(arg, keyword_only: bool) -> dict[str, Any]:
+    """One argument of the signature: its kind, whether it must be given, its default."""
+    out = {"name": arg.name, "kind": arg.kind, "required": arg.required,
+           "keyword_only": keyword_only}
+    if not arg.required:
+        out["default"] = arg.default
+    if arg.choices:
+        out["choices"] = list(arg.choices)
+    return out
 
 
 def payload(result: Listing) -> dict[str, Any]:
