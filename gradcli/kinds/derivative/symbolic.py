@@ -198,18 +198,18 @@ class Route:
         varied = (", the other variables varied over both signs" if self.variations else "")
         limits: list[str] = []
         isolated = None  # a wrong limit at an isolated undefined point: shown if nothing else is
-        for sample, got in zip(samples, claimed, strict=True):
-            x, held, want = sample.x, sample.held, sample.derivative
+        for point, got in zip(samples, claimed, strict=True):
+            x, held, want = point.x, point.held, point.derivative
             if got is None:
                 sides = self._limit_agrees(faithful, x, held)
                 if sides is True:
                     limits.append(f"{self.variable} = {_fmt(x)}")
                     continue
                 if sides is False and isolated is None:
-                    isolated = (sample, got)
+                    isolated = (point, got)
                     continue
             if got is None or abs(got - want) > CLAIM_ATOL + CLAIM_RTOL * abs(want):
-                return self._wrong(target, text, sample, got, claimed, samples, varied)
+                return self._wrong(target, text, point, got, claimed, samples, varied)
         if isolated is not None:
             return self._wrong(target, text, *isolated, claimed, samples, varied)
         by_limit = (f"; undefined at {', '.join(limits)} (0/0, a removable singularity), where "
