@@ -205,6 +205,11 @@ STRUCTURAL: tuple[Entry, ...] = (
         "torch.nn.functional.binary_cross_entropy_with_logits"),
     _op("cross_entropy", "loss", "cross_entropy(logits, target)",
         "softmax cross-entropy over rows", "torch.nn.functional.cross_entropy"),
+    _op("nll", "loss", "nll(logp, labels)",
+        "negative log-likelihood of class labels: −mean of logp at each row's label",
+        "torch.nn.functional.nll_loss"),
+    _op("onehot", "linalg", "onehot(labels, C)", "N×C rows with a 1 at each label",
+        "torch.nn.functional.one_hot"),
 )
 
 ENTRIES: dict[str, Entry] = {e.name: e for e in (*ELEMENTWISE, *STRUCTURAL)}

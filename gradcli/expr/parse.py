@@ -43,6 +43,7 @@ OPTIONS: dict[str, tuple[str, ...]] = {
     "avg_pool2d": ("kernel", "stride", "padding"), "max_pool2d": ("kernel", "stride", "padding"),
     "mse": ("reduction",), "l1": ("reduction",), "huber": ("delta", "reduction"),
     "bce": ("reduction",), "bce_with_logits": ("reduction",), "cross_entropy": ("reduction",),
+    "nll": ("reduction",),
 }
 # (fewest, most) positional arguments of the structural functions
 ARITY: dict[str, tuple[int, int]] = {
@@ -51,6 +52,7 @@ ARITY: dict[str, tuple[int, int]] = {
     "log_softmax": (1, 2), "layer_norm": (3, 3), "batch_norm": (3, 3), "conv1d": (2, 2),
     "conv2d": (2, 2), "avg_pool2d": (1, 3), "max_pool2d": (1, 3), "mse": (2, 2), "l1": (2, 2),
     "huber": (2, 3), "bce": (2, 2), "bce_with_logits": (2, 2), "cross_entropy": (2, 2),
+    "nll": (2, 2), "onehot": (2, 2),
 }
 STRING_OPTIONS = {"reduction": ("mean", "sum")}
 

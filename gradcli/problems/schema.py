@@ -46,8 +46,11 @@ KINDS: dict[str, tuple[Key, ...]] = {
     ),
     "network": (
         Key("dims", "dims", "Sizes used by the shapes, e.g. {n: 3}."),
-        Key("given", "shapes", "The inputs and parameters: name -> shape, a list of dims "
-            "([n] is a column vector, [n, m] a matrix, [] or null a scalar).", True),
+        Key("given", "givens", "The inputs and parameters: name -> shape, a list of dims "
+            "([n] is a column vector, [n, m] a matrix, [] or null a scalar), an unconstrained "
+            "real value; or name -> {shape, and one of labels: C (integer class labels "
+            "0..C-1, never differentiated), onehot: true or distribution: rows (each row "
+            "one-hot or summing to 1)}, held at every sample point.", True),
         Key("forward", "forward", "The forward pass, one line per layer in order: name -> "
             "expression; a line may use given names and earlier lines."),
         Key("loss", "loss", "The loss: one entry, name -> expression (e.g. L: 0.5 * "
@@ -122,6 +125,19 @@ NAME = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"}
 NUMBER = {"type": "number"}
 SHAPE = {"type": ["array", "null"], "maxItems": 2,
          "items": {"oneOf": [NAME, {"type": "integer", "minimum": 1}]}}
+DECLARED_GIVEN = {
+    "type": "object", "required": ["shape"], "additionalProperties": False,
+    "properties": {
+        "shape": SHAPE,
+        "labels": {"oneOf": [NAME, {"type": "integer", "minimum": 2}],
+                   "description": "The number of classes C: the values are integer class "
+                                  "labels 0..C-1 (shape [N]), never differentiated."},
+        "onehot": {"const": True, "description": "Each row is one-hot (shape [N, C])."},
+        "distribution": {"const": "rows", "description": "Each row is non-negative and sums "
+                                                         "to 1 (shape [N, C])."},
+    },
+    "maxProperties": 2,  # the shape and at most one of labels, onehot, distribution
+}
 EXPRESSION = {"type": ["string", "number"],
               "description": "An expression in gradcli's language, e.g. W @ x + b."}
 GRID = {"oneOf": [{"type": "string"},
@@ -150,6 +166,7 @@ TYPES: dict[str, dict[str, Any]] = {
     "stride": {"type": ["integer", "null"], "minimum": 1},
     "dims": _map({"type": "integer", "minimum": 1, "maximum": MAX_DIM}),
     "shapes": _map(SHAPE),
+    "givens": _map({"oneOf": [SHAPE, DECLARED_GIVEN]}),
     "forward": _map(EXPRESSION),
     "loss": {"oneOf": [EXPRESSION, {**_map(EXPRESSION), "minProperties": 1, "maxProperties": 1}]},
     "claims": _map(EXPRESSION),

@@ -19,7 +19,17 @@ from gradcli import catalog
 from gradcli.errors import InputError, suggest
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Str, Transpose, Unary, names, walk
 from gradcli.expr.parse import parse
-from gradcli.kinds.network.shapes import SCALAR, Shape, Shapes, declared, fmt, is_scalarlike, same
+from gradcli.kinds.network.shapes import (
+    SCALAR,
+    Dim,
+    Shape,
+    Shapes,
+    declared,
+    fmt,
+    is_scalarlike,
+    literal,
+    same,
+)
 from gradcli.problems import schema
 from gradcli.problems.model import NetworkProblem
 
@@ -151,9 +161,27 @@ def _parse_line(problem, key: str, name: str, text: str, shapes: Shapes) -> Line
     return Line(name, node, text, key, shape)
 
 
+def _kinds(problem: NetworkProblem, given: dict[str, Shape]) -> dict[str, tuple]:
+    """The declared givens with their number of classes as a Dim (a dim name or a literal)."""
+    out = {}
+    for name, (kind, classes) in problem.given_kinds.items():
+        if name not in given:
+            continue
+        if kind == "labels":
+            size = problem.dims.get(classes) if isinstance(classes, str) else classes
+            if not isinstance(size, int) or size < 2:
+                raise problem.locate(f"given.{name}", InputError(
+                    f"given: {name}: labels needs the number of classes, a declared dim or a "
+                    f"whole number of at least 2, not {classes!r}"))
+            out[name] = (kind, Dim(classes, size) if isinstance(classes, str) else literal(size))
+        else:
+            out[name] = (kind, None)
+    return out
+
+
 def build(problem: NetworkProblem) -> Graph:
     given = _given(problem)
-    shapes = Shapes(given)
+    shapes = Shapes(given, _kinds(problem, given))
     lines: list[Line] = []
     for name, text in problem.forward:
         key = f"forward.{name}"
@@ -256,8 +284,13 @@ def _wrt(problem: NetworkProblem, graph: Graph) -> tuple[str, ...]:
     wrt = tuple(problem.wrt)
     if not wrt:
         used = set().union(*(names(line.node) for line in graph.lines))
-        wrt = tuple(n for n in graph.given if n in used and n != graph.upstream)
+        wrt = tuple(n for n in graph.given if n in used and n != graph.upstream
+                    and n not in graph.shapes.kinds)
     for name in wrt:
+        if name in graph.shapes.kinds:
+            raise problem.locate("wrt", InputError(
+                f"wrt: {name!r} is declared {graph.shapes.kinds[name][0]}: it is never "
+                "differentiated", hint=f"remove {name} from wrt"))
         if name == graph.loss:
             raise problem.locate("wrt", InputError(f"wrt: {name!r} is the loss itself",
                                                    hint="list the variables to differentiate by"))
