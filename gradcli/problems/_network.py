@@ -288,6 +288,13 @@ def _values(r: Reader, node: Node | None, given: dict, dims: dict) -> dict[str, 
     return out
 
 
+def _number(r: Reader, node: Node, key: str, dims: dict) -> Any:
+    """A number, or a dim's name standing for its size (`lam: N`, as in expressions)."""
+    if isinstance(node, Scalar) and node.plain and isinstance(dims.get(node.text), int):
+        return float(dims[node.text])
+    return r.number(node, key)
+
+
 def _tensor(r: Reader, node: Node, key: str, shape: Any, dims: dict) -> Any:
     """Numbers for a given of known shape: a number, a list, or a list of rows."""
     if shape is INVALID:
@@ -295,7 +302,7 @@ def _tensor(r: Reader, node: Node, key: str, shape: Any, dims: dict) -> Any:
     sizes = [s if isinstance(s, int) else dims.get(s) for s in shape]
     sizes = [None if s is INVALID else s for s in sizes]
     if not shape:
-        return r.number(node, key)
+        return _number(r, node, key, dims)
     if not isinstance(node, Sequence):
         return r.wrong(node, key, f"a list for shape [{', '.join(map(str, shape))}]")
     rows = node.items
@@ -305,7 +312,7 @@ def _tensor(r: Reader, node: Node, key: str, shape: Any, dims: dict) -> Any:
     if len(shape) == 1:
         if all(isinstance(x, Sequence) and len(x.items) == 1 for x in rows):
             rows = tuple(x.items[0] for x in rows)  # [[1], [2]]: a column written as rows
-        numbers = [r.number(x, f"{key}[{i}]") for i, x in enumerate(rows)]
+        numbers = [_number(r, x, f"{key}[{i}]", dims) for i, x in enumerate(rows)]
         return tuple(numbers) if r.check_all(numbers) else INVALID
     out = []
     for i, row in enumerate(rows):
@@ -315,6 +322,6 @@ def _tensor(r: Reader, node: Node, key: str, shape: Any, dims: dict) -> Any:
             out.append(r.error(row, f"row has {len(row.items)} numbers but the shape needs "
                                f"{sizes[1]}", f"{key}[{i}]"))
         else:
-            numbers = [r.number(x, f"{key}[{i}][{j}]") for j, x in enumerate(row.items)]
+            numbers = [_number(r, x, f"{key}[{i}][{j}]", dims) for j, x in enumerate(row.items)]
             out.append(tuple(numbers) if r.check_all(numbers) else INVALID)
     return tuple(out) if r.check_all(out) else INVALID

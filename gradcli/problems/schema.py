@@ -60,7 +60,8 @@ KINDS: dict[str, tuple[Key, ...]] = {
         Key("claims", "claims", "Your own answers: name (listed in wrt) -> expression for "
             "dLoss/dNAME."),
         Key("values", "values", "Concrete numbers for given names (else seeded random): a "
-            "number, a list (vector) or a list of rows (matrix)."),
+            "number, a list (vector) or a list of rows (matrix); a dim's name stands for its "
+            "size."),
     ),
     "pooling": (
         Key("input", "grid", "The input grid: a list of rows, or text such as "
@@ -145,6 +146,9 @@ GRID = {"oneOf": [{"type": "string"},
                    "items": {"type": "array", "minItems": 1, "items": NUMBER}}]}
 
 
+ENTRY = {"oneOf": [NUMBER, NAME]}  # a number, or a dim's name standing for its size
+
+
 def _map(values: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "propertyNames": NAME, "additionalProperties": values}
 
@@ -170,8 +174,8 @@ TYPES: dict[str, dict[str, Any]] = {
     "forward": _map(EXPRESSION),
     "loss": {"oneOf": [EXPRESSION, {**_map(EXPRESSION), "minProperties": 1, "maxProperties": 1}]},
     "claims": _map(EXPRESSION),
-    "values": _map({"oneOf": [NUMBER, {"type": "array", "items": {
-        "oneOf": [NUMBER, {"type": "array", "items": NUMBER}]}}]}),
+    "values": _map({"oneOf": [ENTRY, {"type": "array", "items": {
+        "oneOf": [ENTRY, {"type": "array", "items": ENTRY}]}}]}),
     "grid": GRID,
     "mode": {"enum": list(MODES)},
     "init": {"enum": list(INITS)},
