@@ -251,3 +251,15 @@ def test_a_bundled_file_with_declared_labels_loads_with_its_declaration():
     p = load_problem(str(Path(__file__).resolve().parent.parent / "gradcli" / "bundled" /
                          "net_labels_nll.yaml"))
     assert p.given_kinds == {"y": ("labels", "C")}
+
+
+@pytest.mark.parametrize("shape, kind", [(("N", "C"), ("labels", "C")), (("N",), ("onehot", None)),
+                                         (("N", "C"), ("softmax", None))])
+def test_a_problem_built_in_python_with_a_bad_declaration_is_an_input_error(shape, kind):
+    from gradcli.errors import InputError
+
+    p = NetworkProblem(dims={"N": 3, "C": 2}, given={"Z": ("N", "C"), "y": shape},
+                       given_kinds={"y": kind}, loss=("L", "sum(Z)"), wrt=("Z",))
+    with pytest.raises(InputError) as e:
+        solve(p)
+    assert e.value.message.startswith(f"given: y cannot be declared {kind[0]} with the shape")

@@ -167,6 +167,12 @@ def _kinds(problem: NetworkProblem, given: dict[str, Shape]) -> dict[str, tuple]
     for name, (kind, classes) in problem.given_kinds.items():
         if name not in given:
             continue
+        spec = tuple(problem.given[name])
+        if kind not in ("labels", "onehot", "distribution") or \
+                (len(spec) != 1 if kind == "labels" else given[name][1].is_one):
+            raise problem.locate(f"given.{name}", InputError(
+                f"given: {name} cannot be declared {kind} with the shape {fmt(given[name])}",
+                hint="labels: C takes [N]; onehot and distribution take [N, C]"))
         if kind == "labels":
             size = problem.dims.get(classes) if isinstance(classes, str) else classes
             if not isinstance(size, int) or size < 2:
