@@ -124,3 +124,12 @@ def test_the_schema_takes_a_dim_name_as_a_value():
 
     text = RIDGE.replace("claims:\n  w: CLAIM\n", "values:\n  lam: N\n  w: [d, 1, N]\n")
     assert conforms(_yaml(text), json_schema())
+
+
+def test_course_notation_writes_a_dim_used_in_a_forward_line_by_name(tmp_path):
+    from gradcli.api import solve
+    from gradcli.problems.load import load_problem
+
+    r = solve(load_problem(_write(tmp_path, SCALED, "(S - T) @ K / (n * sqrt(d))")))
+    line = r.lines[0]
+    assert (line.expression, line.pretty) == ("(Q @ K.T)/sqrt(4)", "(Q Kᵀ)/sqrt(d)")

@@ -99,24 +99,32 @@ def dim_numbers(problem: NetworkProblem, declared: set[str]) -> dict[str, int]:
     return {d: v for d, v in problem.dims.items() if d not in declared}
 
 
-def dims_as_numbers(node: Node, dims: dict[str, int]) -> Node:
+def dims_as_numbers(node: Node, dims: dict[str, int], named: bool = False) -> Node:
     """`node` with each dim name replaced by its size, and nothing else touched: no folding,
-    so `diag(1 + 0*w)` keeps its shape (the algebra's `substitute` would simplify it to 1)."""
+    so `diag(1 + 0*w)` keeps its shape (the algebra's `substitute` would simplify it to 1).
+    `named`: the size keeps the dim's name for course notation (√d), as a 1/N does."""
     if not dims:
         return node
     where = {"start": node.start, "end": node.end}
+
+    def again(n: Node) -> Node:
+        return dims_as_numbers(n, dims, named)
+
     if isinstance(node, Name) and node.id in dims:
+        if named:
+            from gradcli.kinds.network.algebra import DimNum
+
+            return DimNum(dims[node.id], str(dims[node.id]), symbol=node.id, **where)
         return Num(dims[node.id], str(dims[node.id]), **where)
     if isinstance(node, Unary):
-        return Unary(node.op, dims_as_numbers(node.operand, dims), **where)
+        return Unary(node.op, again(node.operand), **where)
     if isinstance(node, Transpose):
-        return Transpose(dims_as_numbers(node.operand, dims), **where)
+        return Transpose(again(node.operand), **where)
     if isinstance(node, Binary):
-        return Binary(node.op, dims_as_numbers(node.left, dims),
-                      dims_as_numbers(node.right, dims), **where)
+        return Binary(node.op, again(node.left), again(node.right), **where)
     if isinstance(node, Call):
-        return Call(node.func, tuple(dims_as_numbers(a, dims) for a in node.args),
-                    tuple((k, dims_as_numbers(v, dims)) for k, v in node.kwargs), **where)
+        return Call(node.func, tuple(again(a) for a in node.args),
+                    tuple((k, again(v)) for k, v in node.kwargs), **where)
     return node
 
 
@@ -148,7 +156,8 @@ def _given(problem: NetworkProblem) -> dict[str, Shape]:
 def _parse_line(problem, key: str, name: str, text: str, shapes: Shapes) -> Line:
     dims = dim_numbers(problem, set(shapes.names) | {n for n, _ in problem.forward})
     try:
-        node = dims_as_numbers(parse(text, variables=set(shapes.names) | set(dims)), dims)
+        node = dims_as_numbers(parse(text, variables=set(shapes.names) | set(dims)), dims,
+                               named=True)
         shape = shapes(node)
     except InputError as err:
         if err.message.startswith("unknown name"):
