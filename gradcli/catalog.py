@@ -339,8 +339,8 @@ def _pool(name: str, doc: str) -> Entry:
                doc, f"torch.nn.functional.{name}")
 
 
-def _loss(name: str, doc: str, torch: str, extra=(), first="pred") -> Entry:
-    return _op(name, "loss", (Arg(first), Arg("target"), *extra), doc, torch,
+def _loss(name: str, doc: str, torch: str, extra=(), first="pred", second="target") -> Entry:
+    return _op(name, "loss", (Arg(first), Arg(second), *extra), doc, torch,
                options=(_REDUCTION,))
 
 
@@ -382,6 +382,10 @@ STRUCTURAL: tuple[Entry, ...] = (
           "torch.nn.functional.binary_cross_entropy_with_logits", first="z"),
     _loss("cross_entropy", "softmax cross-entropy over rows", "torch.nn.functional.cross_entropy",
           first="logits"),
+    _loss("nll", "negative log-likelihood of class labels: −mean of logp at each row's label",
+          "torch.nn.functional.nll_loss", first="logp", second="labels"),
+    _op("onehot", "linalg", (Arg("labels"), _size("C")), "N×C rows with a 1 at each label",
+        "torch.nn.functional.one_hot"),
 )
 
 ENTRIES: dict[str, Entry] = {e.name: e for e in (*ELEMENTWISE, *STRUCTURAL)}

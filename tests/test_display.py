@@ -31,40 +31,6 @@ PINNED = {
         '∂L/∂S = A*(∂L/∂A - sum(∂L/∂A*A, dim=1))',
         '  where ∂L/∂A = (O - T) @ V.T',
     ],
-    'net_gaussian_nll_diag': [
-        '∂L/∂r = 0.2*r/v',
-        '∂L/∂v = -(0.1*r**2/v**2) + 0.1/v',
-        '∂L/∂mu = -(0.2*r/v)',
-    ],
-    'net_least_squares_hessian': [
-        '∂L/∂w = 2*X.T @ (X @ w - y)',
-        '',
-        'Hessians (the gradient differentiated again)',
-        '--------------------------------------------',
-        '1. product rule over @: d(A B) = dA B + A dB    (d of X w = X dw)',
-        '2. sum rule: d(u ± v) = du ± dv    (d of X w − y = X dw)',
-        '3. product rule over @: d(A B) = dA B + A dB    (d of Xᵀ (X w − y) = Xᵀ X dw)',
-        '4. diag() for elementwise factors: d(u ⊙ v) = diag(v) du + diag(u) dv    (d of 2·(Xᵀ (X w − y)) = 2·(Xᵀ X) dw)',
-        '∂²L/∂w² = 2*X.T @ X',
-    ],
-    'net_logistic_hessian': [
-        '∂L/∂w = X.T @ (sigmoid(X @ w) - y)/N',
-        '',
-        'Hessians (the gradient differentiated again)',
-        '--------------------------------------------',
-        '1. product rule over @: d(A B) = dA B + A dB    (d of X w = X dw)',
-        '2. diag() for elementwise factors: d f(u) = diag(f′(u)) du    (d of σ(X w) = diag(σ(X w) ⊙ (1 − σ(X w))) X dw)',
-        '3. sum rule: d(u ± v) = du ± dv    (d of σ(X w) − y = diag(σ(X w) ⊙ (1 − σ(X w))) X dw)',
-        '4. constant multiple: d(u / c) = du / c    (d of (σ(X w) − y)/N = (diag(σ(X w) ⊙ (1 − σ(X w))) X)/N dw)',
-        '5. product rule over @: d(A B) = dA B + A dB    (d of Xᵀ ((σ(X w) − y)/N) = Xᵀ ((diag(σ(X w) ⊙ (1 − σ(X w))) X)/N) dw)',
-        '∂²L/∂w² = X.T @ ((diag(sigmoid(X @ w)*(1 - sigmoid(X @ w))) @ X)/N)',
-    ],
-    'net_lstm_cell': [
-        '∂L/∂cn = u*o*(1 - tanh(cn)**2)',
-        '∂L/∂f = ∂L/∂cn*c',
-        '∂L/∂Wo = (u*tanh(cn)*o*(1 - o)) @ x.T',
-        '∂L/∂c = ∂L/∂cn*f',
-    ],
     'net_batch_linear': [
         '∂L/∂W = X.T @ ∂L/∂Y',
         '∂L/∂b = sum(∂L/∂Y, dim=0)',
@@ -83,6 +49,12 @@ PINNED = {
         '∂L/∂z = (p - t)/n',
         '∂L/∂W = δ @ x.T',
         '  where δ = ∂L/∂z',
+    ],
+    'net_clamp_max': [
+        '∂L/∂W = ∂L/∂z @ x.T',
+        '∂L/∂b = ∂L/∂z',
+        '  where ∂L/∂h = 3*G*(1 - step(-3*h))*(1 - step(3*h - 3))',
+        '  where ∂L/∂z = ∂L/∂h*(1 - step(-z) + step(z))/2',
     ],
     'net_conv1d': [
         '∂L/∂w = conv1d(x, y - t)',
@@ -107,6 +79,11 @@ PINNED = {
         '∂L/∂S = 0.5*P.T - P.T @ ∂L/∂P @ P.T',
         '  where ∂L/∂P = 0.5*x @ x.T',
     ],
+    'net_gaussian_nll_diag': [
+        '∂L/∂r = r/(N*v)',
+        '∂L/∂v = -(0.5*r**2/(N*v**2)) + 0.5/(N*v)',
+        '∂L/∂mu = -(r/(N*v))',
+    ],
     'net_huber': [
         '∂L/∂w = X.T @ ∂L/∂y',
         '  where ∂L/∂y = 0.5*hardtanh(2*(y - t))/N',
@@ -114,6 +91,11 @@ PINNED = {
     'net_l1_sum': [
         '∂L/∂w = X.T @ sign(y - t)',
         '∂L/∂c = sum(sign(y - t))',
+    ],
+    'net_labels_nll': [
+        '∂L/∂Z = ∂L/∂Q - softmax(Z, dim=1)*sum(∂L/∂Q, dim=1)',
+        '∂L/∂W = X.T @ ∂L/∂Z',
+        '  where ∂L/∂Q = -(onehot(y, C)/N)',
     ],
     'net_layer_norm': [
         '∂L/∂X = (∂L/∂H*g - mean(∂L/∂H*g, dim=1) - X̂*mean(∂L/∂H*g*X̂, dim=1))/σ',
@@ -124,6 +106,17 @@ PINNED = {
         "  where σ = the rows' standard deviation in layer_norm(X, ...) = sqrt(mean((X - mean(X, dim=1))**2, dim=1) + 1e-05)",
         '  where X̂ = X normalised = (X - mean(X, dim=1))/σ',
     ],
+    'net_least_squares_hessian': [
+        '∂L/∂w = 2*X.T @ (X @ w - y)',
+        '',
+        'Hessians (the gradient differentiated again)',
+        '--------------------------------------------',
+        '1. product rule over @: d(A B) = dA B + A dB    (d of X w = X dw)',
+        '2. sum rule: d(u ± v) = du ± dv    (d of X w − y = X dw)',
+        '3. product rule over @: d(A B) = dA B + A dB    (d of Xᵀ (X w − y) = Xᵀ X dw)',
+        '4. diag() for elementwise factors: d(u ⊙ v) = diag(v) du + diag(u) dv    (d of 2·(Xᵀ (X w − y)) = 2·(Xᵀ X) dw)',
+        '∂²L/∂w² = 2*X.T @ X',
+    ],
     'net_log_softmax_nll': [
         '∂L/∂Z = -(Y/4) + 0.25*softmax(Z, dim=1)*sum(Y, dim=1)',
         '∂L/∂W = X.T @ ∂L/∂Z',
@@ -132,6 +125,24 @@ PINNED = {
         '∂L/∂w = (sigmoid(z) - t)*x',
         '∂L/∂c = sigmoid(z) - t',
         '∂L/∂x = (sigmoid(z) - t)*w',
+    ],
+    'net_logistic_hessian': [
+        '∂L/∂w = X.T @ (sigmoid(X @ w) - y)/N',
+        '',
+        'Hessians (the gradient differentiated again)',
+        '--------------------------------------------',
+        '1. product rule over @: d(A B) = dA B + A dB    (d of X w = X dw)',
+        '2. diag() for elementwise factors: d f(u) = diag(f′(u)) du    (d of σ(X w) = diag(σ(X w) ⊙ (1 − σ(X w))) X dw)',
+        '3. sum rule: d(u ± v) = du ± dv    (d of σ(X w) − y = diag(σ(X w) ⊙ (1 − σ(X w))) X dw)',
+        '4. constant multiple: d(u / c) = du / c    (d of (σ(X w) − y)/N = (diag(σ(X w) ⊙ (1 − σ(X w))) X)/N dw)',
+        '5. product rule over @: d(A B) = dA B + A dB    (d of Xᵀ ((σ(X w) − y)/N) = Xᵀ ((diag(σ(X w) ⊙ (1 − σ(X w))) X)/N) dw)',
+        '∂²L/∂w² = X.T @ ((diag(sigmoid(X @ w)*(1 - sigmoid(X @ w))) @ X)/N)',
+    ],
+    'net_lstm_cell': [
+        '∂L/∂cn = u*o*(1 - tanh(cn)**2)',
+        '∂L/∂f = ∂L/∂cn*c',
+        '∂L/∂Wo = (u*tanh(cn)*o*(1 - o)) @ x.T',
+        '∂L/∂c = ∂L/∂cn*f',
     ],
     'net_max_pool': [
         '∂L/∂v = P.T @ (y - t)',
@@ -158,6 +169,10 @@ PINNED = {
         '∂L/∂W1 = (∂L/∂a*step(W1 @ x)) @ x.T',
         '∂L/∂W2 = (y - t) @ a.T',
         '  where ∂L/∂a = W2.T @ (y - t)',
+    ],
+    'net_ridge': [
+        '∂L/∂w = 0.5*w*lam + 0.5*lam*w + X.T @ r',
+        '∂L/∂lam = 0.5*sum(w.T**2)',
     ],
     'net_softmax_ce': [
         '∂L/∂Z = (softmax(Z) - Y)/N',

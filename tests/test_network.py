@@ -131,6 +131,7 @@ def test_row_bias_broadcast_over_batch_is_summed_over_rows():
 def test_softmax_cross_entropy_mean_divides_by_batch_size_N():
     r = solve(NetworkProblem(
         dims={"N": 5, "d": 3, "C": 4}, given={"X": ("N", "d"), "W": ("d", "C"), "Y": ("N", "C")},
+        given_kinds={"Y": ("onehot", None)},
         forward=(("Z", "X @ W"),), loss=("L", "cross_entropy(Z, Y)"), wrt=("Z", "W")))
     g = {x.name: x for x in r.gradients}
     assert r.passed, r.checks
@@ -426,6 +427,7 @@ def test_a_claim_may_divide_by_a_dim_as_the_hints_write_it(tmp_path):
 
 def test_mean_loss_claim_missing_1_over_N_is_a_constant_factor():
     p = NetworkProblem(dims={"N": 4, "C": 3}, given={"Z": ("N", "C"), "Y": ("N", "C")},
+                       given_kinds={"Y": ("distribution", None)},
                        forward=(("S", "Z * 1"),), loss=("L", "cross_entropy(S, Y)"),
                        wrt=("Z",), claims={"Z": "softmax(Z) - Y"})
     v = solve(p).claims[0]
@@ -552,13 +554,15 @@ def test_values_of_the_wrong_shape_are_an_input_error():
     assert e.value.line == 7
 
 
-def test_cross_entropy_target_rows_must_sum_to_one():
+def test_values_of_a_target_declared_a_distribution_must_have_rows_summing_to_one():
     p = NetworkProblem(dims={"N": 2, "C": 2}, given={"Z": ("N", "C"), "Y": ("N", "C")},
+                       given_kinds={"Y": ("distribution", None)},
                        forward=(("S", "Z * 1"),), loss=("L", "cross_entropy(S, Y)"), wrt=("Z",),
                        values={"Y": [[1.0, 1.0], [0.0, 1.0]]})
     with pytest.raises(InputError) as e:
         solve(p)
-    assert "each of its rows must sum to 1" in e.value.message
+    assert e.value.message == ("values: Y is declared distribution, so each row must be "
+                               "non-negative and sum to 1")
 
 
 def test_bad_problem_file_exits_2(tmp_path, cli):

@@ -8,12 +8,13 @@ from gradcli.api import solve
 from gradcli.problems.model import NetworkProblem
 
 
-def judged(dims, given, forward, loss, name, *claims: str):
+def judged(dims, given, forward, loss, name, *claims: str, kinds=None):
     """The verdicts of `claims` (each a claim of ∂L/∂name), one problem per claim."""
     out = []
     for text in claims:
         p = NetworkProblem(name="t", dims=dims, given=given, forward=tuple(forward),
-                           loss=("L", loss), wrt=(name,), claims={name: text})
+                           loss=("L", loss), wrt=(name,), claims={name: text},
+                           given_kinds=kinds or {})
         r = solve(p)
         assert all(c.passed for c in r.checks), [c for c in r.checks if not c.passed]
         out.append(r.claims[0])
@@ -66,19 +67,29 @@ def test_mse_gradient_as_residual_over_a_third_is_right_and_without_the_2_is_off
 def test_cross_entropy_gradient_as_normalised_exponentials_is_right_and_without_1_over_N_is_caught():
     dims, given = {"N": 4, "C": 3}, {"Z": ("N", "C"), "Y": ("N", "C")}
     right, wrong = judged(dims, given, [], "cross_entropy(Z, Y)", "Z",
-                          "(exp(Z) / sum(exp(Z), dim=1) - Y) / 4", "softmax(Z) - Y")
+                          "(exp(Z) / sum(exp(Z), dim=1) - Y) / 4", "softmax(Z) - Y",
+                          kinds={"Y": ("onehot", None)})
     assert right.correct, right
     assert_wrong_with_counterexample(wrong)
     assert wrong.hint.startswith("off by a constant factor: the claim is 4 × ∂L/∂Z"), wrong.hint
 
 
 def test_nll_over_log_softmax_is_judged_with_targets_whose_rows_sum_to_one():
-    # the identity (softmax(Z) − Y)/N needs rows of Y summing to 1: the sampler must know
+    # the identity (softmax(Z) − Y)/N needs rows of Y summing to 1: the file declares it
     dims, given = {"N": 4, "C": 3}, {"Z": ("N", "C"), "Y": ("N", "C")}
     right, wrong = judged(dims, given, [("Q", "log_softmax(Z, dim=1)")], "-sum(Y * Q) / 4", "Z",
-                          "(exp(Q) - Y) / 4", "-Y / 4")
+                          "(exp(Q) - Y) / 4", "-Y / 4", kinds={"Y": ("distribution", None)})
     assert right.correct, right
     assert_wrong_with_counterexample(wrong)
+
+
+def test_nll_over_log_softmax_with_an_undeclared_target_refuses_the_rows_sum_to_one_form():
+    # issue 13: Y was guessed to be a distribution from how it was used, so this passed
+    dims, given = {"N": 4, "C": 3}, {"Z": ("N", "C"), "Y": ("N", "C")}
+    wrong, right = judged(dims, given, [("Q", "log_softmax(Z, dim=1)")], "-sum(Y * Q) / 4", "Z",
+                          "(exp(Q) - Y) / 4", "(exp(Q) * sum(Y, dim=1) - Y) / 4")
+    assert_wrong_with_counterexample(wrong)
+    assert right.correct, right
 
 
 # -- layers -----------------------------------------------------------------------------------

@@ -101,3 +101,35 @@ def test_a_given_named_like_a_dim_is_the_given_not_the_number(cli, tmp_path):
     assert r.exit_code in (0, 1), r.output
     doc = json.loads(r.stdout)
     assert doc["claims"][0]["verdict"] == "correct"  # d is the given scalar at every point
+
+
+def test_a_value_may_be_a_dim_name_standing_for_its_size(cli, tmp_path):
+    text = RIDGE.replace("claims:\n  w: CLAIM\n", "claims:\n  w: CLAIM\nvalues:\n  lam: N\n"
+                         "  w: [d, 1, N]\n")
+    claim = "2 * X.T @ (X @ w - y) / N + 2 * lam * w"
+    r = cli("check", _write(tmp_path, text, claim), "--format", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["claims"][0]["verdict"] == "correct"
+    from gradcli.problems.load import load_problem
+
+    p = load_problem(str(tmp_path / "p.yaml"))
+    assert p.values["lam"] == 5.0 and p.values["w"] == (3.0, 1.0, 5.0)
+
+
+def test_the_schema_takes_a_dim_name_as_a_value():
+    from test_schema import _yaml, conforms
+
+    from gradcli.problems.schema import json_schema
+
+    text = RIDGE.replace("claims:\n  w: CLAIM\n", "values:\n  lam: N\n  w: [d, 1, N]\n")
+    assert conforms(_yaml(text), json_schema())
+
+
+def test_course_notation_writes_a_dim_used_in_a_forward_line_by_name(tmp_path):
+    from gradcli.api import solve
+    from gradcli.problems.load import load_problem
+
+    r = solve(load_problem(_write(tmp_path, SCALED, "(S - T) @ K / (n * sqrt(d))")))
+    line = r.lines[0]
+    assert (line.expression, line.pretty) == ("(Q @ K.T)/sqrt(4)", "(Q Kᵀ)/sqrt(d)")

@@ -154,7 +154,8 @@ def test_every_structural_function_has_a_vjp_rule_and_a_torch_evaluation():
 def _shape_sample(name: str) -> str:
     return {"layer_norm": "layer_norm(X, g, b)", "batch_norm": "batch_norm(X, g, b)",
             "conv1d": "conv1d(x, w)", "conv2d": "conv2d(X, Y)", "diag": "diag(x)",
-            "eye": "eye(n)", "ones": "ones(n, m)", "zeros": "zeros(n)"}.get(
+            "eye": "eye(n)", "ones": "ones(n, m)", "zeros": "zeros(n)",
+            "nll": "nll(X, y)", "onehot": "onehot(y, n)"}.get(
         name, f"{name}(X, Y)" if catalog.lookup(name).group == "loss" else f"{name}(X)")
 
 
@@ -163,8 +164,9 @@ def test_every_structural_function_has_a_shape_rule(name):
     n, m = Dim("n", 4), Dim("m", 3)
     one = Dim("1", 1)
     shapes = Shapes({"X": (n, n), "Y": (n, n), "x": (n, one), "w": (m, one),
-                     "g": (one, n), "b": (one, n)}, {"n": 4, "m": 3})
-    node = parse(_shape_sample(name), variables={"X", "Y", "x", "w", "g", "b"})
+                     "g": (one, n), "b": (one, n), "y": (n, one)}, {"n": 4, "m": 3},
+                    {"y": ("labels", n)})  # nll and onehot take class labels
+    node = parse(_shape_sample(name), variables={"X", "Y", "x", "w", "g", "b", "y"})
     assert fmt(shapes(node))  # no "not supported in network problems"
 
 
@@ -273,7 +275,8 @@ def _torch_function(name: str):
                "huber": F.huber_loss, "bce": F.binary_cross_entropy, "norm": torch.linalg.norm,
                "bce_with_logits": F.binary_cross_entropy_with_logits, "det": torch.linalg.det,
                "batch_norm": F.batch_norm, "layer_norm": F.layer_norm,
-               "inv": torch.linalg.inv, "logdet": lambda x: torch.linalg.slogdet(x).logabsdet}
+               "inv": torch.linalg.inv, "logdet": lambda x: torch.linalg.slogdet(x).logabsdet,
+               "nll": F.nll_loss, "onehot": F.one_hot}
     if name in spelled:
         return spelled[name]
     return getattr(torch, name, None) or getattr(F, name)
@@ -303,6 +306,7 @@ def _structural_case(name: str, gen: torch.Generator):
     r = lambda *s: torch.randn(*s, generator=gen, dtype=torch.float64)  # noqa: E731
     X, Y, A = r(4, 4), r(4, 4), r(4, 4) + 4 * torch.eye(4, dtype=torch.float64)
     p, t = torch.sigmoid(r(4, 4)), torch.rand(4, 4, generator=gen, dtype=torch.float64)
+    labels = torch.randint(0, 4, (4,), generator=gen)
     fn = _torch_function(name)
     cases = {
         "sum": ("sum(X, 1)", {"X": X}, lambda: fn(X, dim=1, keepdim=True)),
@@ -338,6 +342,10 @@ def _structural_case(name: str, gen: torch.Generator):
         "bce": ("bce(p, t)", {"p": p, "t": t}, lambda: fn(p, t)),
         "bce_with_logits": ("bce_with_logits(X, t)", {"X": X, "t": t}, lambda: fn(X, t)),
         "cross_entropy": ("cross_entropy(X, t)", {"X": X, "t": t}, lambda: fn(X, t)),
+        # class labels are held as whole float64 numbers, one per row, as declared givens are
+        "nll": ("nll(X, y)", {"X": X, "y": labels.double()[:, None]}, lambda: fn(X, labels)),
+        "onehot": ("onehot(y, 4)", {"y": labels.double()[:, None]},
+                   lambda: fn(labels, 4).double()),
     }
     text, values, theirs = cases[name]
     return text, values, theirs()

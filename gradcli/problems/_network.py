@@ -11,7 +11,7 @@ from typing import Any
 
 from gradcli.errors import InputError, suggest
 from gradcli.problems import schema as fmt
-from gradcli.problems._reader import INVALID, Reader, shapes
+from gradcli.problems._reader import INT, INVALID, Reader, shape
 from gradcli.problems.nodes import Mapping, Node, Scalar, Sequence
 
 
@@ -24,7 +24,7 @@ def network(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
             size = r.whole(v, f"dims.{k.text}", low=1, high=fmt.MAX_DIM)
             if name is not INVALID:
                 out["dims"][name] = size
-    out["given"] = shapes(r, m.get("given"), "given", out["dims"])
+    out["given"], out["given_kinds"] = _givens(r, m.get("given"), out["dims"])
     _check_sizes(r, m.get("given"), out["given"], out["dims"])
     given = set(out["given"])
     dims = set(out["dims"])  # a dim is a number in any expression (`/N`, `sqrt(d)`)
@@ -37,7 +37,132 @@ def network(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
     out["hessian_claims"] = _claims(r, m.get("hessian_claims"), known, out["hessians"],
                                     set(out["dims"]), key="hessian_claims", listed="hessians")
     out["values"] = _values(r, m.get("values"), out["given"], out["dims"])
+    for name, kind in out["given_kinds"].items():
+        if name in out["values"] and out["values"][name] is not INVALID:
+            _check_declared(r, m.get("values").get(name), f"values.{name}", out["values"][name],
+                            kind, out["dims"])
+    if isinstance(out["wrt"], tuple):
+        for name in out["wrt"]:
+            if name in out["given_kinds"]:
+                what = "class labels" if out["given_kinds"][name][0] == "labels" else \
+                    "a declared constant (onehot or distribution)"
+                r.error(_item(m.get("wrt"), name), f"{name!r} is {what}: it is never "
+                        "differentiated", "wrt", f"remove {name} from wrt")
     return out
+
+
+KINDS = ("labels", "onehot", "distribution")
+
+
+def _givens(r: Reader, node: Node | None, dims: dict[str, int]) -> tuple[dict, dict]:
+    """Each given is a shape (`[N, d]`), or a mapping that declares what its values are:
+    `{shape: [N], labels: C}` (integer class labels 0..C−1), `{shape: [N, C], onehot: true}`
+    or `{shape: [N, C], distribution: rows}`. The declaration is the only source of such an
+    assumption: a plain `[N, C]` is an unconstrained real matrix at every sample point."""
+    out: dict[str, Any] = {}
+    kinds: dict[str, tuple] = {}
+    if node is None or r.mapping(node, "given") is INVALID:
+        return out, kinds
+    for k, v in node.items:
+        name = r.declared(k, "given")
+        key = f"given.{k.text}"
+        if isinstance(v, Mapping):
+            value, kind = _declared_given(r, v, key, dims)
+            if name is not INVALID and kind is not None and kind is not INVALID:
+                kinds[name] = kind
+        else:
+            value = shape(r, v, key, dims)
+        if name is not INVALID:
+            out[name] = value
+    return out, kinds
+
+
+def _declared_given(r: Reader, m: Mapping, key: str, dims: dict[str, int]) -> tuple[Any, Any]:
+    for k, _ in m.items:
+        if k.text not in ("shape", *KINDS):
+            r.error(k, f"{k.text!r} is not a key of a given", key,
+                    suggest(k.text, ("shape", *KINDS)) or "a given takes shape and one of "
+                    "labels: C, onehot: true, distribution: rows")
+    if m.get("shape") is None:
+        return r.error(m, "a declared given needs its shape, e.g. {shape: [N], labels: C}",
+                       key), INVALID
+    value = shape(r, m.get("shape"), f"{key}.shape", dims)
+    said = [k for k in m.items if k[0].text in KINDS]
+    if not said:
+        return value, None
+    if len(said) > 1:
+        return value, r.error(said[1][0], "declare one of labels, onehot or distribution, not "
+                              f"{' and '.join(k.text for k, _ in said)}", key)
+    (word, v), = said
+    rank = len(value) if value is not INVALID else None
+    if word.text == "labels":
+        classes = _classes(r, v, f"{key}.labels", dims)
+        if rank is not None and rank != 1:
+            return value, r.error(word, f"class labels are one per sample: the shape must be "
+                                  f"[N], not {_shown(value)}", key,
+                                  "one label per row of the logits, e.g. {shape: [N], labels: C}")
+        return value, INVALID if classes is INVALID else ("labels", classes)
+    if word.text == "onehot":
+        flag = r.boolean(v, f"{key}.onehot")
+        if flag is False:
+            return value, r.error(v, "onehot: false declares nothing; leave it out for an "
+                                  "unconstrained real matrix", key)
+        kind: Any = INVALID if flag is INVALID else ("onehot", None)
+    else:
+        kind = r.choice(v, f"{key}.distribution", ("rows",))
+        kind = INVALID if kind is INVALID else ("distribution", None)
+    if rank is not None and (rank != 2 or dims.get(value[1], value[1]) == 1):
+        return value, r.error(word, f"{word.text} rows need a 2-D shape [N, C] (a row per "
+                              f"sample, C ≥ 2 classes), not {_shown(value)}", key,
+                              "for one sample write [1, C]")
+    return value, kind
+
+
+def _classes(r: Reader, node: Node, key: str, dims: dict[str, int]) -> Any:
+    """The number of classes: a dim name or a whole number of at least 2."""
+    if r.is_null(node):
+        return r.error(node, "labels needs the number of classes, a dim name or a number "
+                       "(labels: C)", key)
+    if isinstance(node, Scalar) and node.plain and INT.fullmatch(node.text):
+        return r.whole(node, key, low=2, high=fmt.MAX_DIM)
+    name = r.name(node, key, "the number of classes (a dim name or a number)")
+    if name is not INVALID and name not in dims:
+        return r.error(node, f"{name!r} is not a declared dim", key,
+                       suggest(name, dims) or f"declare it under dims, e.g. dims: {{{name}: 3}}")
+    return name
+
+
+def _shown(value: Any) -> str:
+    return "a scalar" if not value else f"[{', '.join(map(str, value))}]"
+
+
+def _item(node: Node | None, name: str) -> Node:
+    """The list item of `wrt` that names `name` (or the list itself)."""
+    items = node.items if isinstance(node, Sequence) else ()
+    return next((x for x in items if isinstance(x, Scalar) and x.text == name), node)
+
+
+def _check_declared(r: Reader, node: Node, key: str, value: Any, kind: tuple,
+                    dims: dict[str, int]) -> None:
+    """A file's values for a declared given obey the declaration, as every sample point does."""
+    if kind[0] == "labels":
+        classes = kind[1] if isinstance(kind[1], int) else dims.get(kind[1])
+        for i, x in enumerate(value):
+            if x != int(x) or not 0 <= x < (classes or 0):
+                r.error(node.items[i] if isinstance(node, Sequence) else node,
+                        f"a class label is a whole number from 0 to {(classes or 0) - 1}, "
+                        f"got {x:g}", f"{key}[{i}]")
+        return
+    for i, row in enumerate(value):
+        bad = ""
+        if kind[0] == "onehot" and (any(x not in (0, 1) for x in row) or sum(row) != 1):
+            bad = "a one-hot row has a single 1 and 0 elsewhere"
+        if kind[0] == "distribution" and (any(x < 0 for x in row) or abs(sum(row) - 1) > 1e-9):
+            bad = "a distribution's row is non-negative and sums to 1"
+        if bad:
+            r.error(node.items[i] if isinstance(node, Sequence) else node,
+                    f"{bad}, got {list(row)}", f"{key}[{i}]", f"{key.split('.')[-1]} is "
+                    f"declared {kind[0]}")
 
 
 def _check_sizes(r: Reader, node: Node | None, given: dict, dims: dict[str, int]) -> None:
@@ -187,6 +312,13 @@ def _values(r: Reader, node: Node | None, given: dict, dims: dict) -> dict[str, 
     return out
 
 
+def _number(r: Reader, node: Node, key: str, dims: dict) -> Any:
+    """A number, or a dim's name standing for its size (`lam: N`, as in expressions)."""
+    if isinstance(node, Scalar) and node.plain and isinstance(dims.get(node.text), int):
+        return float(dims[node.text])
+    return r.number(node, key)
+
+
 def _tensor(r: Reader, node: Node, key: str, shape: Any, dims: dict) -> Any:
     """Numbers for a given of known shape: a number, a list, or a list of rows."""
     if shape is INVALID:
@@ -194,7 +326,7 @@ def _tensor(r: Reader, node: Node, key: str, shape: Any, dims: dict) -> Any:
     sizes = [s if isinstance(s, int) else dims.get(s) for s in shape]
     sizes = [None if s is INVALID else s for s in sizes]
     if not shape:
-        return r.number(node, key)
+        return _number(r, node, key, dims)
     if not isinstance(node, Sequence):
         return r.wrong(node, key, f"a list for shape [{', '.join(map(str, shape))}]")
     rows = node.items
@@ -204,7 +336,7 @@ def _tensor(r: Reader, node: Node, key: str, shape: Any, dims: dict) -> Any:
     if len(shape) == 1:
         if all(isinstance(x, Sequence) and len(x.items) == 1 for x in rows):
             rows = tuple(x.items[0] for x in rows)  # [[1], [2]]: a column written as rows
-        numbers = [r.number(x, f"{key}[{i}]") for i, x in enumerate(rows)]
+        numbers = [_number(r, x, f"{key}[{i}]", dims) for i, x in enumerate(rows)]
         return tuple(numbers) if r.check_all(numbers) else INVALID
     out = []
     for i, row in enumerate(rows):
@@ -214,6 +346,6 @@ def _tensor(r: Reader, node: Node, key: str, shape: Any, dims: dict) -> Any:
             out.append(r.error(row, f"row has {len(row.items)} numbers but the shape needs "
                                f"{sizes[1]}", f"{key}[{i}]"))
         else:
-            numbers = [r.number(x, f"{key}[{i}][{j}]") for j, x in enumerate(row.items)]
+            numbers = [_number(r, x, f"{key}[{i}][{j}]", dims) for j, x in enumerate(row.items)]
             out.append(tuple(numbers) if r.check_all(numbers) else INVALID)
     return tuple(out) if r.check_all(out) else INVALID

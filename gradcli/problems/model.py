@@ -73,6 +73,9 @@ class NetworkProblem(Problem):
 
     dims: dict[str, int] = field(default_factory=dict)
     given: dict[str, tuple[str | int, ...]] = field(default_factory=dict)  # name -> shape
+    # what a given's values are, when the file declares it: ("labels", C) class labels 0..C−1,
+    # ("onehot", None) or ("distribution", None) rows; undeclared givens are unconstrained reals
+    given_kinds: dict[str, tuple[str, str | int | None]] = field(default_factory=dict)
     forward: tuple[tuple[str, str], ...] = ()  # (name, expression), in order
     loss: tuple[str, str] = ("L", "0")
     wrt: tuple[str, ...] = ()

@@ -49,8 +49,11 @@ KINDS: dict[str, tuple[Key, ...]] = {
     ),
     "network": (
         Key("dims", "dims", "Sizes used by the shapes, e.g. {n: 3}."),
-        Key("given", "shapes", "The inputs and parameters: name -> shape, a list of dims "
-            "([n] is a column vector, [n, m] a matrix, [] or null a scalar).", True),
+        Key("given", "givens", "The inputs and parameters: name -> shape, a list of dims "
+            "([n] is a column vector, [n, m] a matrix, [] or null a scalar), an unconstrained "
+            "real value; or name -> {shape, and one of labels: C (integer class labels "
+            "0..C-1, never differentiated), onehot: true or distribution: rows (each row "
+            "one-hot or summing to 1)}, held at every sample point.", True),
         Key("forward", "forward", "The forward pass, one line per layer in order: name -> "
             "expression; a line may use given names and earlier lines."),
         Key("loss", "loss", "The loss: one entry, name -> expression (e.g. L: 0.5 * "
@@ -60,7 +63,8 @@ KINDS: dict[str, tuple[Key, ...]] = {
         Key("claims", "claims", "Your own answers: name (listed in wrt) -> expression for "
             "dLoss/dNAME."),
         Key("values", "values", "Concrete numbers for given names (else seeded random): a "
-            "number, a list (vector) or a list of rows (matrix)."),
+            "number, a list (vector) or a list of rows (matrix); a dim's name stands for its "
+            "size."),
         Key("hessians", "names", "Given vector or scalar variables whose Hessian d2Loss/dNAME2 "
             "is derived in matrix form and checked against torch."),
         Key("hessian_claims", "claims", "Your own Hessians: name (listed in hessians) -> "
@@ -129,11 +133,27 @@ NAME = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"}
 NUMBER = {"type": "number"}
 SHAPE = {"type": ["array", "null"], "maxItems": 2,
          "items": {"oneOf": [NAME, {"type": "integer", "minimum": 1}]}}
+DECLARED_GIVEN = {
+    "type": "object", "required": ["shape"], "additionalProperties": False,
+    "properties": {
+        "shape": SHAPE,
+        "labels": {"oneOf": [NAME, {"type": "integer", "minimum": 2}],
+                   "description": "The number of classes C: the values are integer class "
+                                  "labels 0..C-1 (shape [N]), never differentiated."},
+        "onehot": {"const": True, "description": "Each row is one-hot (shape [N, C])."},
+        "distribution": {"const": "rows", "description": "Each row is non-negative and sums "
+                                                         "to 1 (shape [N, C])."},
+    },
+    "maxProperties": 2,  # the shape and at most one of labels, onehot, distribution
+}
 EXPRESSION = {"type": ["string", "number"],
               "description": "An expression in gradcli's language, e.g. W @ x + b."}
 GRID = {"oneOf": [{"type": "string"},
                   {"type": "array", "minItems": 1,
                    "items": {"type": "array", "minItems": 1, "items": NUMBER}}]}
+
+
+ENTRY = {"oneOf": [NUMBER, NAME]}  # a number, or a dim's name standing for its size
 
 
 def _map(values: dict[str, Any]) -> dict[str, Any]:
@@ -158,11 +178,12 @@ TYPES: dict[str, dict[str, Any]] = {
     "stride": {"type": ["integer", "null"], "minimum": 1},
     "dims": _map({"type": "integer", "minimum": 1, "maximum": MAX_DIM}),
     "shapes": _map(SHAPE),
+    "givens": _map({"oneOf": [SHAPE, DECLARED_GIVEN]}),
     "forward": _map(EXPRESSION),
     "loss": {"oneOf": [EXPRESSION, {**_map(EXPRESSION), "minProperties": 1, "maxProperties": 1}]},
     "claims": _map(EXPRESSION),
-    "values": _map({"oneOf": [NUMBER, {"type": "array", "items": {
-        "oneOf": [NUMBER, {"type": "array", "items": NUMBER}]}}]}),
+    "values": _map({"oneOf": [ENTRY, {"type": "array", "items": {
+        "oneOf": [ENTRY, {"type": "array", "items": ENTRY}]}}]}),
     "grid": GRID,
     "mode": {"enum": list(MODES)},
     "init": {"enum": list(INITS)},

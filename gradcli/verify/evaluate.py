@@ -21,6 +21,7 @@ import torch
 from gradcli import catalog
 from gradcli.errors import InputError
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Transpose, Unary
+from gradcli.expr.constant import constant_value
 from gradcli.expr.signature import argument, literal
 
 Tensor = torch.Tensor
@@ -73,9 +74,27 @@ def _loss(fn: Callable[..., Tensor]) -> Callable[[Call, list[Tensor]], Tensor]:
     return apply
 
 
+def _labels(target: Tensor) -> Tensor:
+    """Class labels (declared `labels: C`, held as whole float64 numbers, one per row) as the
+    1-D integer tensor torch's class-index targets are."""
+    return target.reshape(-1).round().long()
+
+
 def _cross_entropy(node: Call, args: list[Tensor]) -> Tensor:
+    reduction = _option(node, "reduction", "mean")
+    if args[1].shape != args[0].shape:  # N labels for N×C scores (the shapes were checked)
+        return F.cross_entropy(args[0], _labels(args[1]), reduction=reduction)
     logits, target = _rows(args[0]), _rows(args[1])
-    return F.cross_entropy(logits, target, reduction=_option(node, "reduction", "mean"))
+    return F.cross_entropy(logits, target, reduction=reduction)
+
+
+def _nll(node: Call, args: list[Tensor]) -> Tensor:
+    return F.nll_loss(args[0], _labels(args[1]), reduction=_option(node, "reduction", "mean"))
+
+
+def _onehot(node: Call, args: list[Tensor]) -> Tensor:
+    classes = int(constant_value(node.args[1]))
+    return F.one_hot(_labels(args[0]), classes).to(args[0].dtype)
 
 
 def _huber(node: Call, args: list[Tensor]) -> Tensor:
@@ -157,6 +176,8 @@ STRUCTURAL: dict[str, Callable[[Call, list[Tensor]], Tensor]] = {
     "bce": _loss(F.binary_cross_entropy),
     "bce_with_logits": _loss(F.binary_cross_entropy_with_logits),
     "cross_entropy": _cross_entropy,
+    "nll": _nll,
+    "onehot": _onehot,
     "huber": _huber,
     "layer_norm": _layer_norm,
     "batch_norm": _batch_norm,

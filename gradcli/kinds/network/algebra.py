@@ -262,7 +262,7 @@ def _without_eye(node: Node) -> Node | None:
     """node with one identity factor removed (I ⊙-scaled: s·I), or None if it has none."""
     m = monomial(node)
     for f in m.nums:
-        if isinstance(f, Eye):
+        if isinstance(f, Eye) or (isinstance(f, Call) and f.func == "eye"):  # I, or eye(d)
             m.nums.remove(f)
             return from_monomial(m)
     return None

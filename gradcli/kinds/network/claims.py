@@ -21,7 +21,7 @@ import torch
 from gradcli.errors import InputError
 from gradcli.expr.ast import Node
 from gradcli.expr.parse import parse
-from gradcli.kinds.network.graph import Graph, dim_numbers, dims_as_numbers
+from gradcli.kinds.network.graph import Graph, LineFailed, dim_numbers, dims_as_numbers
 from gradcli.kinds.network.shapes import Shape, fmt, is_scalarlike, same
 from gradcli.kinds.network.verify import Point, fit
 from gradcli.problems.model import NetworkProblem
@@ -128,7 +128,10 @@ class Judge:
             return False
         for side in (-1.0, 1.0):
             moved = {n: v + side * steps[n] if n in steps else v for n, v in point.values.items()}
-            truth, env = autograd(self.graph, Point(moved, point.label), [name])
+            try:
+                truth, env = autograd(self.graph, Point(moved, point.label), [name])
+            except LineFailed:  # the move left a line's domain: no limit to take there
+                return False
             c = self._evaluate(node, env, want, key)
             t = truth[name]
             if not bool(torch.isfinite(t).all()) or not worst(t, c, CLAIM)[1]:

@@ -19,7 +19,17 @@ from gradcli import catalog
 from gradcli.errors import InputError, suggest
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Str, Transpose, Unary, names, walk
 from gradcli.expr.parse import parse
-from gradcli.kinds.network.shapes import SCALAR, Shape, Shapes, declared, fmt, is_scalarlike, same
+from gradcli.kinds.network.shapes import (
+    SCALAR,
+    Dim,
+    Shape,
+    Shapes,
+    declared,
+    fmt,
+    is_scalarlike,
+    literal,
+    same,
+)
 from gradcli.problems import schema
 from gradcli.problems.model import NetworkProblem
 
@@ -89,24 +99,32 @@ def dim_numbers(problem: NetworkProblem, declared: set[str]) -> dict[str, int]:
     return {d: v for d, v in problem.dims.items() if d not in declared}
 
 
-def dims_as_numbers(node: Node, dims: dict[str, int]) -> Node:
+def dims_as_numbers(node: Node, dims: dict[str, int], named: bool = False) -> Node:
     """`node` with each dim name replaced by its size, and nothing else touched: no folding,
-    so `diag(1 + 0*w)` keeps its shape (the algebra's `substitute` would simplify it to 1)."""
+    so `diag(1 + 0*w)` keeps its shape (the algebra's `substitute` would simplify it to 1).
+    `named`: the size keeps the dim's name for course notation (√d), as a 1/N does."""
     if not dims:
         return node
     where = {"start": node.start, "end": node.end}
+
+    def again(n: Node) -> Node:
+        return dims_as_numbers(n, dims, named)
+
     if isinstance(node, Name) and node.id in dims:
+        if named:
+            from gradcli.kinds.network.algebra import DimNum
+
+            return DimNum(dims[node.id], str(dims[node.id]), symbol=node.id, **where)
         return Num(dims[node.id], str(dims[node.id]), **where)
     if isinstance(node, Unary):
-        return Unary(node.op, dims_as_numbers(node.operand, dims), **where)
+        return Unary(node.op, again(node.operand), **where)
     if isinstance(node, Transpose):
-        return Transpose(dims_as_numbers(node.operand, dims), **where)
+        return Transpose(again(node.operand), **where)
     if isinstance(node, Binary):
-        return Binary(node.op, dims_as_numbers(node.left, dims),
-                      dims_as_numbers(node.right, dims), **where)
+        return Binary(node.op, again(node.left), again(node.right), **where)
     if isinstance(node, Call):
-        return Call(node.func, tuple(dims_as_numbers(a, dims) for a in node.args),
-                    tuple((k, dims_as_numbers(v, dims)) for k, v in node.kwargs), **where)
+        return Call(node.func, tuple(again(a) for a in node.args),
+                    tuple((k, again(v)) for k, v in node.kwargs), **where)
     return node
 
 
@@ -140,7 +158,7 @@ def _parse_line(problem, key: str, name: str, text: str, shapes: Shapes) -> Line
     try:
         # eye(d) keeps its dim's name (a size argument); every other dim is a number (/N)
         node = dims_as_numbers(_sized(parse(text, variables=set(shapes.names) | set(dims)),
-                                      shapes.dims), dims)
+                                      shapes.dims), dims, named=True)
         shape = shapes(node)
     except InputError as err:
         if err.message.startswith("unknown name"):
@@ -176,9 +194,33 @@ def _sized(node: Node, dims: dict[str, int]) -> Node:
     return node
 
 
+def _kinds(problem: NetworkProblem, given: dict[str, Shape]) -> dict[str, tuple]:
+    """The declared givens with their number of classes as a Dim (a dim name or a literal)."""
+    out = {}
+    for name, (kind, classes) in problem.given_kinds.items():
+        if name not in given:
+            continue
+        spec = tuple(problem.given[name])
+        if kind not in ("labels", "onehot", "distribution") or \
+                (len(spec) != 1 if kind == "labels" else given[name][1].is_one):
+            raise problem.locate(f"given.{name}", InputError(
+                f"given: {name} cannot be declared {kind} with the shape {fmt(given[name])}",
+                hint="labels: C takes [N]; onehot and distribution take [N, C]"))
+        if kind == "labels":
+            size = problem.dims.get(classes) if isinstance(classes, str) else classes
+            if not isinstance(size, int) or size < 2:
+                raise problem.locate(f"given.{name}", InputError(
+                    f"given: {name}: labels needs the number of classes, a declared dim or a "
+                    f"whole number of at least 2, not {classes!r}"))
+            out[name] = (kind, Dim(classes, size) if isinstance(classes, str) else literal(size))
+        else:
+            out[name] = (kind, None)
+    return out
+
+
 def build(problem: NetworkProblem) -> Graph:
     given = _given(problem)
-    shapes = Shapes(given, problem.dims)
+    shapes = Shapes(given, problem.dims, _kinds(problem, given))
     lines: list[Line] = []
     for name, text in problem.forward:
         key = f"forward.{name}"
@@ -281,8 +323,13 @@ def _wrt(problem: NetworkProblem, graph: Graph) -> tuple[str, ...]:
     wrt = tuple(problem.wrt)
     if not wrt:
         used = set().union(*(names(line.node) for line in graph.lines))
-        wrt = tuple(n for n in graph.given if n in used and n != graph.upstream)
+        wrt = tuple(n for n in graph.given if n in used and n != graph.upstream
+                    and n not in graph.shapes.kinds)
     for name in wrt:
+        if name in graph.shapes.kinds:
+            raise problem.locate("wrt", InputError(
+                f"wrt: {name!r} is declared {graph.shapes.kinds[name][0]}: it is never "
+                "differentiated", hint=f"remove {name} from wrt"))
         if name == graph.loss:
             raise problem.locate("wrt", InputError(f"wrt: {name!r} is the loss itself",
                                                    hint="list the variables to differentiate by"))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from gradcli.errors import InputError
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Str, Transpose, Unary
+from gradcli.expr.constant import constant_value
 from gradcli.expr.signature import argument
 from gradcli.expr.signature import literal as literal_option
 from gradcli.expr.unparse import unparse
@@ -203,9 +204,17 @@ def product_hint(left: Node, right: Node) -> str:
 class Shapes:
     """Infers the shape of every node, given the shapes of the names."""
 
-    def __init__(self, names: Mapping[str, Shape], dims: Mapping[str, int] | None = None):
+    def __init__(self, names: Mapping[str, Shape], dims: Mapping[str, int] | None = None,
+                 kinds: Mapping[str, tuple[str, Dim | None]] | None = None):
         self.names = dict(names)
         self.dims = dict(dims or {})  # the sizes eye(n), ones(n, m) may name
+        # declared givens: name -> ("labels", classes) | ("onehot", None) | ("distribution", None)
+        self.kinds = dict(kinds or {})
+
+    def labels(self, node: Node) -> Dim | None:
+        """The number of classes when `node` is a given declared as class labels."""
+        kind = self.kinds.get(node.id) if isinstance(node, Name) else None
+        return kind[1] if kind and kind[0] == "labels" else None
 
     def __call__(self, node: Node) -> Shape:
         if isinstance(node, Num | Str):
@@ -272,6 +281,8 @@ class Shapes:
             if not s or not s[1].is_one:
                 raise _mismatch(node, f"diag takes a column vector, got {fmt(s)}")
             return (s[0], s[0])
+        if f == "onehot":
+            return self._onehot(node, args[0])
         if entry.group == "loss":
             return self._loss(node, args)
         if f in ("layer_norm", "batch_norm"):
@@ -355,9 +366,37 @@ class Shapes:
             return SCALAR
         return (ONE, s[1]) if d == 0 else (s[0], ONE)
 
+    def _onehot(self, node: Call, y: Shape) -> Shape:
+        """onehot(y, C): N×C for N labels declared with C classes."""
+        classes = self.labels(node.args[0])
+        if classes is None:
+            raise _mismatch(node, "onehot takes class labels, a given declared as "
+                                  "{shape: [N], labels: C}")
+        count = node.args[1]
+        c = self.dims.get(count.id) if isinstance(count, Name) else constant_value(count)
+        if c != classes.size:
+            raise _mismatch(node, f"the labels have {classes} = {classes.size} classes, so "
+                                  f"write onehot({unparse(node.args[0])}, {classes})")
+        return (y[0], classes)
+
     def _loss(self, node: Call, args: list[Shape]) -> Shape:
         pred, target = args[0], args[1]
+        classes = self.labels(node.args[1]) if node.func in ("cross_entropy", "nll") else None
+        if classes is not None:  # torch's class-index target: one label per row of logits
+            if not pred or not pred[0].same(target[0]) or not pred[1].same(classes):
+                raise _mismatch(node, f"{node.func} takes N×C scores and N labels of C classes: "
+                                      f"the scores are {fmt(pred)}, the labels {fmt(target)} of "
+                                      f"{classes} classes")
+            return SCALAR
+        if node.func == "nll":
+            raise _mismatch(node, "nll takes class labels as its target, declared as "
+                                  "{shape: [N], labels: C}; for one-hot or probability rows "
+                                  "write -sum(Y * logp) / N")
         if not same(pred, target) or bool(pred) != bool(target):
+            labels = node.func == "cross_entropy" and len(pred) == 2 and len(target) == 2 and \
+                target[1].is_one and pred[0].same(target[0]) and not pred[1].is_one
             raise _mismatch(node, f"{node.func} compares a {fmt(pred)} prediction with a "
-                                  f"{fmt(target)} target; they must have the same shape")
+                                  f"{fmt(target)} target; they must have the same shape",
+                            f"for integer class labels declare the target as {{shape: "
+                            f"[{pred[0]}], labels: {pred[1]}}}" if labels else None)
         return SCALAR

@@ -180,19 +180,26 @@ class Solver:
 
     def sampling_notes(self) -> list[str]:
         """How givens that are not drawn from N(0, 1) are drawn, and why: a claim such as
-        p − y for a cross-entropy holds only because y sums to 1, which the reader must know."""
+        p − y for a cross-entropy holds only because y's rows sum to 1, which the file
+        declares and the reader must know."""
         from gradcli.kinds.network import verify as V
 
+        kinds = self.graph.shapes.kinds
         why = {"positive": "in [0.5, 2] (the argument of log, sqrt or a fractional power)",
                "probability": "in [0.05, 0.95] (a probability, for bce)",
                "nonzero": "of magnitude 0.5 to 2 (a divisor)",
-               "distribution": "as a distribution: each sample's class entries sum to 1 (a "
-                               "cross-entropy target)",
-               "distribution_t": "as a distribution: each sample's class entries sum to 1 (a "
-                                 "cross-entropy target, used transposed)",
+               "labels": "as integer class labels 0 to {last} (declared labels: {classes})",
+               "onehot": "as one-hot rows (declared onehot: true)",
+               "distribution": "as rows of probabilities summing to 1 (declared "
+                               "distribution: rows)",
                "invertible": "as I + a small random matrix (inverted or a determinant's argument)"}
-        return [f"random values: {name} is drawn {why[dom]}"
-                for name, dom in V.domains(self.graph).items() if dom in why]
+        out = []
+        for name, dom in V.domains(self.graph).items():
+            if dom in why:
+                classes = kinds[name][1] if dom == "labels" else None
+                text = why[dom].format(last=classes.size - 1, classes=classes) if classes else why[dom]
+                out.append(f"random values: {name} is drawn {text}")
+        return out
 
     def mistakes(self, name: str):
         """Known wrong formulas for ∂L/∂name: each activation's derivative replaced, each

@@ -9,7 +9,8 @@ central finite differences on the loss, referees at the worst entries.
 Inputs are float64, drawn from one seeded `torch.Generator`, non-uniform (every entry
 different, so a transposed or mis-broadcast formula cannot pass by symmetry), and inside each
 function's domain: positive where a given is a log's argument, probabilities for BCE
-inputs, rows summing to 1 for a cross-entropy target, well-conditioned for inv/det/logdet.
+inputs, well-conditioned for inv/det/logdet. A given the file declares (class labels, one-hot
+or distribution rows) is drawn so at every point; nothing else is assumed about a given.
 The first point uses the file's `values` where given.
 """
 
@@ -58,31 +59,24 @@ class Point:
 # above one; atanh: inside (-1, 1); csch, coth: nonzero; tan, sec: off the poles)
 _ARG_DOMAINS = {**{e.name: {0: e.domain} for e in catalog.ELEMENTWISE if e.domain != "real"},
                 "bce": {0: "probability", 1: "probability"}, "bce_with_logits": {1: "probability"},
-                "cross_entropy": {1: "distribution"}, "inv": {0: "invertible"},
-                "det": {0: "invertible"}, "logdet": {0: "invertible"}}
+                "inv": {0: "invertible"}, "det": {0: "invertible"}, "logdet": {0: "invertible"}}
 
 
 def domains(graph: Graph) -> dict[str, str]:
-    """Where each given must be sampled, from how the lines use it."""
-    out: dict[str, str] = {}
-    probs = {line.name for line in graph.forward
-             if isinstance(line.node, Call) and line.node.func == "softmax"}
-    log_probs = {line.name for line in graph.forward if _is_log_probability(line.node, probs)}
+    """Where each given must be sampled. A declared given (labels, onehot, distribution) is
+    drawn as the file declares it; an undeclared one only so that the lines are defined
+    (positive under a log, a probability for bce, nonzero as a divisor): never so that an
+    identity such as "the target's rows sum to 1" holds, which is the file's to declare."""
+    out: dict[str, str] = {name: kind for name, (kind, _) in graph.shapes.kinds.items()}
     for line in graph.lines:
         for node in walk(line.node):
-            if isinstance(node, Binary) and node.op == "*":  # Y * log_softmax(Z): an NLL target
-                for target, other in ((node.left, node.right), (node.right, node.left)):
-                    if isinstance(target, Name) and (_is_log_probability(other, probs) or (
-                            isinstance(other, Name) and other.id in log_probs)):
-                        out.setdefault(target.id, "distribution")
             for pos, dom in _ARG_DOMAINS.get(getattr(node, "func", None), {}).items():
                 if isinstance(node, Call) and len(node.args) > pos:
-                    arg, flipped = node.args[pos], False
-                    while isinstance(arg, Transpose):  # cross_entropy(Z.T, Y.T): Y's columns
-                        arg, flipped = arg.operand, not flipped
+                    arg = node.args[pos]
+                    while isinstance(arg, Transpose):
+                        arg = arg.operand
                     if isinstance(arg, Name):
-                        out.setdefault(arg.id, dom + ("_t" if flipped and
-                                                      dom == "distribution" else ""))
+                        out.setdefault(arg.id, dom)
             if isinstance(node, Binary) and isinstance(node.left, Name) and node.op == "**":
                 p = constant_value(node.right)
                 if p is None or p != int(p):
@@ -93,24 +87,12 @@ def domains(graph: Graph) -> dict[str, str]:
 
 
 def constrained(graph: Graph) -> set[str]:
-    """The givens whose values obey a constraint that a small move would break (a
-    distribution's rows summing to 1): held fixed where the others are moved."""
-    return {name for name, dom in domains(graph).items() if dom.startswith("distribution")}
+    """The givens whose values obey a declared constraint that a small move would break
+    (labels, one-hot rows, distributions): held fixed where the others are moved."""
+    return set(graph.shapes.kinds)
 
 
-def _is_log_probability(node: Node, probs: set[str] = frozenset()) -> bool:
-    """log_softmax(z), log(softmax(z)), or log(p) for a line p = softmax(z): the
-    log-probabilities an NLL target weighs (its rows must sum to 1 for p − y to hold)."""
-    if not isinstance(node, Call):
-        return False
-    if node.func == "log_softmax":
-        return True
-    arg = node.args[0] if node.args else None
-    return node.func == "log" and ((isinstance(arg, Call) and arg.func == "softmax") or
-                                   (isinstance(arg, Name) and arg.id in probs))
-
-
-def random_value(shape: Shape, domain: str, gen: torch.Generator) -> Tensor:
+def random_value(shape: Shape, domain: str, gen: torch.Generator, classes: int = 0) -> Tensor:
     size = sizes(shape)
 
     def uniform(lo: float, hi: float) -> Tensor:
@@ -127,20 +109,17 @@ def random_value(shape: Shape, domain: str, gen: torch.Generator) -> Tensor:
         return uniform(1.5, 3.0)
     if domain in ("unit", "nonpole"):  # atanh: |x| < 1; tan, sec: |x| < pi/2
         return uniform(-0.8, 0.8)
-    if domain.startswith("distribution"):
-        logits = torch.randn(size, generator=gen, dtype=DTYPE)
-        return torch.softmax(logits, dim=_class_axis(size, domain)) if size else \
-            torch.tensor(1.0, dtype=DTYPE)
+    if domain == "labels":  # integer classes 0..C-1, held in float64 like every value
+        return torch.randint(0, classes, size, generator=gen).to(DTYPE)
+    if domain == "onehot":
+        picks = torch.randint(0, size[1], (size[0],), generator=gen)
+        return torch.nn.functional.one_hot(picks, size[1]).to(DTYPE)
+    if domain == "distribution":
+        return torch.softmax(torch.randn(size, generator=gen, dtype=DTYPE), dim=1)
     if domain == "invertible" and len(size) == 2:
         n = size[0]
         return torch.eye(n, dtype=DTYPE) + torch.randn(size, generator=gen, dtype=DTYPE) / (2 * n ** 0.5)
     return torch.randn(size, generator=gen, dtype=DTYPE)
-
-
-def _class_axis(size: tuple[int, ...], domain: str) -> int:
-    """The axis a distribution's entries sum to 1 along: a row per sample, or down the columns
-    of a target used transposed (`cross_entropy(Z.T, Y.T)`); a column vector is one sample."""
-    return 0 if domain == "distribution_t" or (len(size) == 2 and size[1] == 1) else -1
 
 
 def file_value(graph: Graph, problem, name: str, value) -> Tensor:
@@ -166,7 +145,24 @@ def file_value(graph: Graph, problem, name: str, value) -> Tensor:
                   f"the values are {got}")
     if not torch.isfinite(t).all():
         raise bad(f"{name} has a value that is not a finite number")
+    kind, classes = graph.shapes.kinds.get(name, (None, None))
+    broken = _breaks(t, kind, classes.size if classes is not None else 0)
+    if broken:
+        raise bad(f"{name} is declared {kind}, so {broken}")
     return t
+
+
+def _breaks(t: Tensor, kind: str | None, classes: int) -> str:
+    """What a file's values for a declared given get wrong ('' when nothing). The reader
+    checks a file at each entry's line; this catches a problem built in Python too."""
+    if kind == "labels" and not bool(((t == t.round()) & (t >= 0) & (t < classes)).all()):
+        return f"each value must be a whole number from 0 to {classes - 1}"
+    if kind == "onehot" and not bool(((t == 0) | (t == 1)).all() and (t.sum(dim=1) == 1).all()):
+        return "each row must have a single 1 and 0 elsewhere"
+    if kind == "distribution" and not bool((t >= 0).all() and torch.allclose(
+            t.sum(dim=1), torch.ones((), dtype=DTYPE), atol=1e-9)):
+        return "each row must be non-negative and sum to 1"
+    return ""
 
 
 def points(graph: Graph, problem, seed: int, count: int = POINTS) -> list[Point]:
@@ -179,9 +175,10 @@ def each_point(graph: Graph, problem, seed: int, count: int = POINTS) -> Iterato
     gen = torch.Generator().manual_seed(seed)
     doms = domains(graph)
     fixed = {name: file_value(graph, problem, name, v) for name, v in problem.values.items()}
-    _check_distributions(graph, problem, fixed, doms)
+    _check_probabilities(problem, fixed, doms)
+    classes = {name: c.size for name, (kind, c) in graph.shapes.kinds.items() if c is not None}
     for k in range(count):
-        values = {name: random_value(shape, doms.get(name, "real"), gen)
+        values = {name: random_value(shape, doms.get(name, "real"), gen, classes.get(name, 0))
                   for name, shape in graph.given.items()}
         if k == 0 and fixed:
             values.update(fixed)
@@ -192,14 +189,10 @@ def each_point(graph: Graph, problem, seed: int, count: int = POINTS) -> Iterato
         del values
 
 
-def _check_distributions(graph: Graph, problem, fixed: dict, doms: dict) -> None:
+def _check_probabilities(problem, fixed: dict, doms: dict) -> None:
+    """A file's values for a bce argument lie in [0, 1]. (Declared givens, labels, one-hot
+    and distribution rows, are checked where the file is read, at their line.)"""
     for name, t in fixed.items():
-        if doms.get(name, "").startswith("distribution"):
-            dim = _class_axis(tuple(t.shape), doms[name])
-            if not torch.allclose(t.sum(dim=dim), torch.ones((), dtype=DTYPE), atol=1e-9):
-                raise problem.locate(f"values.{name}", InputError(
-                    f"values: {name} is a cross-entropy target, so each of its rows must sum to 1 "
-                    "(one-hot or probabilities)"))
         if doms.get(name) == "probability" and not ((t >= 0) & (t <= 1)).all():
             raise problem.locate(f"values.{name}", InputError(
                 f"values: {name} is a probability (used by bce), so it must lie in [0, 1]"))

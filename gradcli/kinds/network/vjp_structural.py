@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from gradcli import catalog
 from gradcli.errors import InputError
-from gradcli.expr.ast import Call, Name, Node
+from gradcli.expr.ast import Call, Name, Node, Transpose
 from gradcli.expr.signature import literal
+from gradcli.expr.unparse import unparse
 from gradcli.kinds.network import algebra as A
 from gradcli.kinds.network.vjp_context import (
     Context,
@@ -139,21 +140,70 @@ def _huber_grad(node, p, t, ctx):
     return A.mul(A.num(delta), A.call("hardtanh", A.div(d, A.num(delta))))
 
 
+def _declared(ctx: Context, y: Node) -> str | None:
+    """What the file declares a target to be (labels, onehot, distribution), or None."""
+    while isinstance(y, Transpose):
+        y = y.operand
+    kind = ctx.shapes.kinds.get(y.id) if isinstance(y, Name) else None
+    return kind[0] if kind else None
+
+
+def _onehot(ctx: Context, y: Node) -> Node:
+    """onehot(y, C) for class labels y, C printed as the dim in course notation."""
+    classes = ctx.shapes.labels(y)
+    size = A.DimNum(classes.size, symbol=classes.symbol) if classes.is_declared else \
+        A.num(classes.size)
+    return A.call("onehot", y, size)
+
+
 def _cross_entropy(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    """∂Z = (softmax(Z) − Y)/N holds only when each row of Y sums to 1, which only the file
+    can say (labels, onehot: true, distribution: rows); an undeclared Y is any real matrix,
+    and each row of softmax(Z) is weighed by its row's sum."""
     z, y = node.args[0], node.args[1]
     sz = ctx.shape(z)
     rows = bool(sz) and not sz[1].is_one
     n = A.ONE if reduction_kind(node) == "sum" else (count(sz, (0,)) if rows else A.ONE)
     out = []
     p = ctx.reuse(A.call("softmax", z))
+    kind = _declared(ctx, y)
     if wanted(z):
-        out.append(Contribution(z, A.mul(g, A.div(A.sub(p, y), n)), "softmax cross-entropy",
-                                "∂Z = (softmax(Z) − Y)/N" if rows else "∂z = softmax(z) − y",
-                                "each row of the target sums to 1 (one-hot or probabilities)"))
+        if kind == "labels":
+            grad, formula = A.sub(p, _onehot(ctx, y)), "∂Z = (softmax(Z) − onehot(y, C))/N"
+            note = f"{unparse(y)} holds class labels (declared labels)"
+        elif kind is not None:
+            grad = A.sub(p, y)
+            formula = "∂Z = (softmax(Z) − Y)/N" if rows else "∂z = softmax(z) − y"
+            note = f"each row of the target sums to 1 (declared {kind})"
+        else:
+            total = A.call("sum", y, dim=1) if rows else A.call("sum", y)
+            grad = A.sub(A.mul(p, total), y)
+            formula = ("∂Z = (softmax(Z) ⊙ sum(Y, dim=1) − Y)/N" if rows else
+                       "∂z = softmax(z)·sum(y) − y")
+            note = ("the target is not declared one-hot, a distribution or labels, so its row "
+                    "sums stay (declare it to get softmax(Z) − Y)")
+        out.append(Contribution(z, A.mul(g, A.div(grad, n)), "softmax cross-entropy", formula,
+                                note))
     if wanted(y):
         out.append(Contribution(y, A.mul(g, A.div(A.neg(ctx.reuse(A.call("log_softmax", z))), n)),
                                 "softmax cross-entropy (target)", "∂Y = −log_softmax(Z)/N"))
     return out
+
+
+def _nll(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    """nll(logp, y) = −mean over rows of logp at each row's label: ∂logp = −onehot(y, C)/N."""
+    logp, y = node.args[0], node.args[1]
+    n = A.ONE if reduction_kind(node) == "sum" else count(ctx.shape(logp), (0,))
+    if not wanted(logp):
+        return []
+    return [Contribution(logp, A.mul(g, A.div(A.neg(_onehot(ctx, y)), n)),
+                         "negative log-likelihood", "∂logp = −onehot(y, C)/N",
+                         f"{unparse(y)} holds class labels (declared labels)")]
+
+
+def _never(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    """onehot(y, C): class labels are never differentiated."""
+    return []
 
 
 def _inv(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
@@ -348,7 +398,7 @@ RULES = {
     "bce_with_logits": _loss_rule("binary cross-entropy on logits", "∂Z = (σ(Z) − T)/count",
                                   lambda n, p, t, c: A.sub(c.reuse(A.call("sigmoid", p)), t),
                                   lambda n, p, t, c: A.neg(p), "∂T = −Z/count"),
-    "cross_entropy": _cross_entropy,
+    "cross_entropy": _cross_entropy, "nll": _nll, "onehot": _never,
     "inv": _inv, "det": _det, "logdet": _logdet, "trace": _trace, "diag": _diag,
     "layer_norm": _normalisation("layer"), "batch_norm": _normalisation("batch"),
     "conv1d": _conv, "conv2d": _conv, "avg_pool2d": _pool, "max_pool2d": _pool,
