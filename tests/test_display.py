@@ -64,7 +64,7 @@ PINNED = {
         '  where ∂L/∂a = (y - t)*v*M/0.75',
     ],
     'net_gaussian_nll': [
-        '∂L/∂x = 0.5*P @ x + 0.5*P.T @ x',
+        '∂L/∂x = (P @ x + P.T @ x)/2',
         '∂L/∂S = 0.5*P.T - P.T @ ∂L/∂P @ P.T',
         '  where ∂L/∂P = 0.5*x @ x.T',
     ],
@@ -86,7 +86,7 @@ PINNED = {
         '  where X̂ = X normalised = (X - mean(X, dim=1))/σ',
     ],
     'net_log_softmax_nll': [
-        '∂L/∂Z = -(Y/4) + 0.25*softmax(Z, dim=1)*sum(Y, dim=1)',
+        '∂L/∂Z = (softmax(Z, dim=1)*sum(Y, dim=1) - Y)/4',
         '∂L/∂W = X.T @ ∂L/∂Z',
     ],
     'net_logistic': [
