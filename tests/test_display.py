@@ -97,6 +97,7 @@ PINNED = {
     'net_max_pool': [
         '∂L/∂v = P.T @ (y - t)',
         '∂L/∂X: in index notation below (4×4, like X; no closed form in the expression language)',
+        '  where ∂L/∂P = (y - t) @ v.T',
         "  where ∂L/∂X[i,j] = Σ G[w] over the 2×2 windows w (stride 2) whose largest entry is (i, j), with G = ∂L/∂P: each window's upstream goes to its max cell (ties: torch's choice)",
     ],
     'net_mlp2': [
@@ -165,6 +166,20 @@ def test_every_bundled_network_problem_is_pinned():
 
     network = {p.stem for p in BUNDLED.glob("*.yaml") if load_problem(p).kind == "network"}
     assert network == set(PINNED)
+
+
+NAMES = re.compile(r"∂L/∂\w+|δ[₀-₉]*(?:_\w+)?|σ|Ẑ|[A-Za-z]\u0302")
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_every_name_a_printed_gradient_uses_is_defined(name):
+    """Each where-name in the lines is a gradient printed above or has a where-line."""
+    lines = PINNED[name]
+    defined = {line.split(" = ")[0].split(":")[0].split("[")[0] for line in lines}
+    defined |= {line.removeprefix("  where ").split(" = ")[0].split("[")[0] for line in lines}
+    for line in lines:
+        for used in NAMES.findall(line.rsplit(" = ", 1)[-1]):  # the value, after any label
+            assert used in defined, (used, line)
 
 
 def test_batch_norm_prints_sigma_once_and_uses_its_names(cli):
