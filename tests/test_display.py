@@ -192,7 +192,7 @@ def test_batch_norm_prints_sigma_once_and_uses_its_names(cli):
 def test_each_gradient_is_followed_by_its_pasteable_form_when_they_differ(cli):
     r = cli("check", str(BUNDLED / "net_mlp2.yaml"), "--format", "plain")
     assert ("∂L/∂W1 = δ₁ @ x.T    [h×d, like W1]\n"
-            "  ∂L/∂W1 (in full, pasteable) = ((W2.T @ ((y - t)*y*(1 - y)))*(1 - a1**2)) @ x.T\n") in r.stdout
+            "∂L/∂W1 (in full, pasteable) = ((W2.T @ ((y - t)*y*(1 - y)))*(1 - a1**2)) @ x.T\n") in r.stdout
     r = cli("check", str(BUNDLED / "net_trace_logdet.yaml"), "--format", "plain")
     assert "pasteable" not in r.stdout  # display and expression are the same
 
