@@ -444,7 +444,7 @@ def test_check_q3_prints_derivation_with_steps_and_shapes_and_passes(cli):
     assert "5. elementwise sigmoid: ∂u = G ⊙ σ′(u)    (line y: σ(z))" in out
     assert "   σ′(z) = y ⊙ (1 − y)" in out
     assert "   ∂L/∂W = δ @ x.T    [n×n]" in out
-    assert "∂L/∂W = δ @ x.T    [n×n, like W]\n  ∂L/∂W (in full, pasteable) = ((y - t)*y*(1 - y)) @ x.T\n" in out
+    assert "∂L/∂W = δ @ x.T    [n×n, like W]\n∂L/∂W (in full, pasteable) = ((y - t)*y*(1 - y)) @ x.T\n" in out
     assert "∂L/∂y = y - t    [n×1, like y]" in out
     assert "correct: equal to ∂L/∂W entry by entry at 4 sample points" in out
     assert out.rstrip().endswith("\nPASSED: 3/3 checks, 1/1 claims correct (seed 0)")

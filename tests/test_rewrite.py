@@ -254,3 +254,32 @@ def test_diagonal_of_an_outer_product_keeps_the_value(u, v, c, seed):
     after = R.everywhere(rule("diagonal of an outer product"), before)
     assert equal(before, after, seed), (unparse(before), unparse(after))
     assert "@" not in unparse(after)
+
+
+# -- the shape of a sum ----------------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(range(len(TERMS))), st.booleans()), min_size=2, max_size=5),
+       st.sampled_from([0.25, 0.5, 1 / 3, 0.3, 2.0]), seeds)
+def test_common_coefficient_keeps_the_value(terms, c, seed):
+    before: Node = Binary("*", Num(-c if terms[0][1] else c), TERMS[terms[0][0]])
+    for i, minus in terms[1:]:
+        before = Binary("-" if minus else "+", before, Binary("*", Num(c), TERMS[i]))
+    after = R.everywhere(rule("common coefficient"), before)
+    assert equal(before, after, seed), (unparse(before), unparse(after))
+
+
+def test_a_quarter_of_each_term_is_the_sum_over_four():
+    node = parse("-(Y/4) + 0.25*softmax(Z, dim=1)*sum(Y, dim=1)", variables={"Y", "Z"})
+    after = R.everywhere(rule("common coefficient"), node)
+    assert unparse(after) == "(softmax(Z, dim=1)*sum(Y, dim=1) - Y)/4"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(range(len(TERMS))), st.sampled_from(range(len(TERMS))),
+       st.sampled_from([1.0, 2.0, 0.5]), seeds)
+def test_positive_term_first_keeps_the_value(i, j, c, seed):
+    before = Binary("+", Unary("-", Binary("*", Num(c), TERMS[i])), TERMS[j])
+    after = R.everywhere(rule("positive term first"), before)
+    assert equal(before, after, seed), (unparse(before), unparse(after))
+    assert not unparse(after).startswith("-")

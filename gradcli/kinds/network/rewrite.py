@@ -151,6 +151,38 @@ def collect_like_terms(node: Node) -> Node:
     return node if A.is_zero(total) else total  # a bare 0 would lose the sum's shape
 
 
+def _leading_minus(node: Node) -> bool:
+    c, rest = A.split(node)
+    return c < 0 and rest is not None
+
+
+def positive_first(node: Node) -> Node:
+    """-a + b -> b - a: a sum starts with a term that is not negated, as it is written by hand."""
+    if isinstance(node, Binary) and node.op == "+" and _leading_minus(node.left) \
+            and not _leading_minus(node.right):
+        c, rest = A.split(node.left)
+        return Binary("-", node.right, A.scale(-c, rest))
+    return node
+
+
+def common_coefficient(node: Node) -> Node:
+    """c·a ± c·b -> (a ± b)/k where c = 1/k, k a whole number: -(Y/4) + 0.25*S -> (S - Y)/4."""
+    if not (isinstance(node, Binary) and node.op in "+-"):
+        return node
+    terms = _terms(node)
+    sizes = {abs(c) for c, _ in terms}
+    if len(sizes) != 1 or any(rest is None for _, rest in terms):
+        return node
+    k = 1 / sizes.pop()
+    if k <= 1 or k != int(k) or k > 1e6:
+        return node
+    ordered = sorted(terms, key=lambda t: t[0] < 0)  # positive terms first, order kept otherwise
+    total: Node = A.ZERO
+    for c, rest in ordered:
+        total = A.add(total, rest) if c > 0 else A.sub(total, rest)
+    return Binary("/", total, A.num(k))
+
+
 # -- relu(u)*step(u) = relu(u) ----------------------------------------------------------------
 
 def relu_times_step(node: Node) -> Node:
@@ -256,6 +288,8 @@ def rewrites(is_scalar: Callable[[Node], bool] | None = None) -> tuple[Rewrite, 
         Rewrite("diagonal product", "diag(c) R = c ⊙ R", diag_product),
         Rewrite("diagonal of an outer product", "sum((u vᵀ) ⊙ I, dim=1) = u ⊙ v", outer_diagonal),
         Rewrite("collect like terms", "a·T + b·T = (a + b)·T", collect_like_terms),
+        Rewrite("common coefficient", "a/k ± b/k = (a ± b)/k", common_coefficient),
+        Rewrite("positive term first", "−a + b = b − a", positive_first),
         Rewrite("scalar out of a product", "A (c·B) = c·(A B)",
                 lambda n: scalar_out_of_matmul(n, is_scalar)),
     )

@@ -114,7 +114,10 @@ class Solver:
             sym_id = todo.pop()
             if sym_id not in used and sym_id in shown:
                 used.add(sym_id)
-                if not isinstance(self.bp.symbols[sym_id], IndexForm):
+                sym = self.bp.symbols[sym_id]
+                if isinstance(sym, IndexForm):  # index notation names its upstream in words
+                    todo += [other for other, o in self.bp.symbols.items() if o.symbol in sym.text]
+                else:
                     todo += [a.id for a in adjoints(shown[sym_id])]
         out = []
         for sym_id, value in self.derivation.symbols.items():

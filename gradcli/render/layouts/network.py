@@ -58,7 +58,7 @@ def _gradient(g) -> list[Block]:
                                    latex_label=g.latex_label, note=note)]
     if g.expression and shown != g.expression:
         # no LaTeX: Markdown and LaTeX print the expression language itself, pasteable
-        blocks.append(Formula(label=f"  {g.label} (in full, pasteable)", text=g.expression,
+        blocks.append(Formula(label=f"{g.label} (in full, pasteable)", text=g.expression,
                               pretty=g.expression))
     return blocks
 
