@@ -27,18 +27,29 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-
                      re.IGNORECASE)  # inf/nan are read, then refused as not finite
 
 
+def _number(part: str) -> float:
+    """A decimal number, or a fraction of two (`1/2`, `-3/4`: the worksheet writes points so)."""
+    top, slash, bottom = part.partition("/")
+    # float() alone would also take "1_0" and the fullwidth "１"
+    if not _NUMBER.fullmatch(top) or (slash and not _NUMBER.fullmatch(bottom)):
+        raise ValueError(part)
+    if not slash:
+        return float(top)
+    if float(bottom) == 0:
+        raise InputError(f"--at {part!r}: division by zero")
+    return float(top) / float(bottom)
+
+
 def _points(values: list[str]) -> tuple[float, ...]:
-    """`--at 0 --at 1.5` or `--at "0, 1.5, -2"`: finite numbers only."""
+    """`--at 0 --at 1.5`, `--at "0, 1.5, -2"` or `--at 1/2`: finite numbers only."""
     out: list[float] = []
     for raw in values:
         for part in raw.replace(",", " ").split():
-            try:  # float() alone would also take "1_0" and the fullwidth "１"
-                if not _NUMBER.fullmatch(part):
-                    raise ValueError(part)
-                v = float(part)
+            try:
+                v = _number(part)
             except ValueError:
                 raise InputError(f"--at {part!r}: expected a number",
-                                 hint="e.g. --at 0 --at 1.5, or --at \"0, 1.5\"") from None
+                                 hint="e.g. --at 0 --at 1.5, or --at \"0, 1.5\", or --at 1/2") from None
             if not math.isfinite(v):
                 raise InputError(f"--at {part!r}: expected a finite number")
             out.append(v)
