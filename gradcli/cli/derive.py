@@ -21,6 +21,7 @@ from gradcli.cli.app import (
     app,
     execute,
 )
+from gradcli.cli.completion import function_names
 from gradcli.errors import InputError
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|nan)",
@@ -58,7 +59,7 @@ def _points(values: list[str]) -> tuple[float, ...]:
 
 @app.command("derive")
 def derive_command(
-    target: str = typer.Argument(..., metavar="TARGET", help="A catalog name (gelu, sigmoid, ...) or an expression in x, e.g. \"x*sigmoid(x)\"."),
+    target: str = typer.Argument(..., metavar="TARGET", autocompletion=function_names, help="A catalog name (gelu, sigmoid, ...) or an expression in x, e.g. \"x*sigmoid(x)\"."),
     wrt: str = typer.Option(None, "--wrt", help="The variable to differentiate by [default: the only variable, or x]."),
     at: list[str] = typer.Option([], "--at", help="Evaluate the function and its derivative at these points (repeatable)."),
     claim: str = typer.Option(None, "--claim", help="Your own derivative, judged: correct, or wrong with a counterexample."),
