@@ -67,9 +67,16 @@ def load(runs: int) -> bool:
     cmd = [GRADCLI, "check", q3]
     default = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     one = {**default, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    threads = os.cpu_count() or 1
     with busy(2):
         t, b = median_pair(lambda: timed(cmd, default), lambda: timed(cmd, one), runs)
-    return report("check q3 (n=1024), 2 busy, default", t, "same with OMP_NUM_THREADS=1", b, 1.2)
+        old, b2 = median_pair(lambda: timed([*cmd, "--threads", str(threads)], default),
+                              lambda: timed(cmd, one), runs)
+    ok = report("check q3 (n=1024), 2 busy, default", t, "same with OMP_NUM_THREADS=1", b, 1.2)
+    # For context: one thread per core, torch's default before gradcli chose one (no target).
+    print(f"  (with --threads {threads}, as before issue 16: {old * 1000:.0f}ms, "
+          f"{old / b2:.2f}× the OMP_NUM_THREADS=1 run)")
+    return ok
 
 
 def many(runs: int) -> bool:

@@ -132,7 +132,7 @@ CASES = [
          files=problem(DERIVATIVE + "function: x\n---\n" + DERIVATIVE + "function: x\n")),
     Case("yaml-1.1", ("check", "bad.yaml"), "%YAML 1.1 is not supported",
          files=problem("%YAML 1.1\n---\n" + DERIVATIVE + "function: x\n")),
-    Case("yaml-syntax", ("check", "bad.yaml"), "invalid YAML", r"bad\.yaml:\d+:\d+: ",
+    Case("yaml-syntax", ("check", "bad.yaml"), "unclosed quote or bracket", r"bad\.yaml:\d+:\d+: ",
          files=problem(DERIVATIVE + "function: x\nat: [1, 2\n")),
     Case("yaml-top-level-list", ("check", "bad.yaml"), "expected a mapping of keys",
          r"bad\.yaml:1:1: ", files=problem("- format: 1\n- kind: derivative\n")),

@@ -98,8 +98,8 @@ def test_a_file_that_is_not_a_mapping_is_refused(complaints):
 
 def test_invalid_yaml_names_the_place_and_where_the_bracket_opened(complaints):
     assert complaints("format: 1\nkind: [derivative\n") == [
-        "p.yaml:3:1: invalid YAML: expected ',' or ']', but got '<stream end>' while parsing a "
-        "flow sequence (which starts on line 2, column 7)"]
+        "p.yaml:3:1: the file ends inside an unclosed quote or bracket (opened at line 2, "
+        "column 7)"]
 
 
 def test_yaml_1_1_directive_is_refused(complaints):

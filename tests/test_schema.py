@@ -15,7 +15,7 @@ import pytest
 from gradcli.problems import bundled
 from gradcli.problems.schema import COMMON, DRAFT, KINDS, json_schema
 
-ANNOTATIONS = {"$schema", "title", "description"}
+ANNOTATIONS = {"$schema", "$id", "title", "description"}
 
 
 def _type_ok(value, name: str) -> bool:

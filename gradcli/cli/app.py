@@ -63,7 +63,7 @@ app = typer.Typer(
     help="Derive gradients symbolically, show every step, and prove each answer numerically.",
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion; completers: cli/completion.py
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -9,11 +9,12 @@ from __future__ import annotations
 import typer
 
 from gradcli.cli.app import DEFAULT_SEED, DebugOption, Format, FormatOption, Options, app, execute
+from gradcli.cli.completion import listed_names
 
 
 @app.command("list")
 def list_command(
-    name: str | None = typer.Argument(None, metavar="[NAME]",
+    name: str | None = typer.Argument(None, metavar="[NAME]", autocompletion=listed_names,
                                       help="One catalog function (gelu) or bundled problem (q3) "
                                            "to show in full."),
     fmt: Format = FormatOption,

@@ -22,6 +22,7 @@ from gradcli.cli.app import (
     app,
     execute,
 )
+from gradcli.cli.completion import problem_names
 
 
 def _consent(problem, run_solutions: bool):
@@ -38,7 +39,7 @@ def _consent(problem, run_solutions: bool):
 
 @app.command()
 def check(
-    paths: list[str] = typer.Argument(..., metavar="PATH...",
+    paths: list[str] = typer.Argument(..., metavar="PATH...", autocompletion=problem_names,
                                       help="Problem files, directories of them, - for stdin, "
                                            "or a bundled problem's name (q3)."),
     run_solutions: bool = typer.Option(

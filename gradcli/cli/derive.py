@@ -21,24 +21,36 @@ from gradcli.cli.app import (
     app,
     execute,
 )
+from gradcli.cli.completion import function_names
 from gradcli.errors import InputError
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|nan)",
                      re.IGNORECASE)  # inf/nan are read, then refused as not finite
 
 
+def _number(part: str) -> float:
+    """A decimal number, or a fraction of two (`1/2`, `-3/4`: the worksheet writes points so)."""
+    top, slash, bottom = part.partition("/")
+    # float() alone would also take "1_0" and the fullwidth "１"
+    if not _NUMBER.fullmatch(top) or (slash and not _NUMBER.fullmatch(bottom)):
+        raise ValueError(part)
+    if not slash:
+        return float(top)
+    if float(bottom) == 0:
+        raise InputError(f"--at {part!r}: division by zero")
+    return float(top) / float(bottom)
+
+
 def _points(values: list[str]) -> tuple[float, ...]:
-    """`--at 0 --at 1.5` or `--at "0, 1.5, -2"`: finite numbers only."""
+    """`--at 0 --at 1.5`, `--at "0, 1.5, -2"` or `--at 1/2`: finite numbers only."""
     out: list[float] = []
     for raw in values:
         for part in raw.replace(",", " ").split():
-            try:  # float() alone would also take "1_0" and the fullwidth "１"
-                if not _NUMBER.fullmatch(part):
-                    raise ValueError(part)
-                v = float(part)
+            try:
+                v = _number(part)
             except ValueError:
                 raise InputError(f"--at {part!r}: expected a number",
-                                 hint="e.g. --at 0 --at 1.5, or --at \"0, 1.5\"") from None
+                                 hint="e.g. --at 0 --at 1.5, or --at \"0, 1.5\", or --at 1/2") from None
             if not math.isfinite(v):
                 raise InputError(f"--at {part!r}: expected a finite number")
             out.append(v)
@@ -57,7 +69,7 @@ def _order(order: int) -> int:
 
 @app.command("derive")
 def derive_command(
-    target: str = typer.Argument(..., metavar="TARGET", help="A catalog name (gelu, sigmoid, ...) or an expression in x, e.g. \"x*sigmoid(x)\"."),
+    target: str = typer.Argument(..., metavar="TARGET", autocompletion=function_names, help="A catalog name (gelu, sigmoid, ...) or an expression in x, e.g. \"x*sigmoid(x)\"."),
     wrt: str = typer.Option(None, "--wrt", help="The variable to differentiate by [default: the only variable, or x]."),
     at: list[str] = typer.Option([], "--at", help="Evaluate the function and its derivative at these points (repeatable)."),
     claim: str = typer.Option(None, "--claim", help="Your own derivative, judged: correct, or wrong with a counterexample."),

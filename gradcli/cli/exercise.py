@@ -16,6 +16,7 @@ from gradcli.cli.app import (
     app,
     execute,
 )
+from gradcli.cli.completion import problem_names
 from gradcli.errors import InputError
 
 MAX_TIMEOUT = 600.0
@@ -24,7 +25,7 @@ MAX_MEMORY_MB = 65536
 
 @app.command()
 def exercise(
-    problem: str = typer.Argument(..., metavar="PROBLEM",
+    problem: str = typer.Argument(..., metavar="PROBLEM", autocompletion=problem_names,
                                   help="A problem file (kind: implementation) or a bundled name "
                                        "such as q1 or q2."),
     solution: str = typer.Option(None, "--solution", "-s", metavar="FILE.py",

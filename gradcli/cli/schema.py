@@ -20,10 +20,12 @@ from gradcli.cli.app import DebugOption, Format, FormatOption, app
 def schema(fmt: Format = FormatOption, debug: bool = DebugOption) -> None:
     """Print the JSON Schema (draft 2020-12) of problem files, for editor completion."""
     import json
+    import sys
 
     from gradcli.problems.schema import json_schema
+    from gradcli.render.ascii import encodes_unicode
 
-    text = json.dumps(json_schema(), indent=2, ensure_ascii=False)
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=not encodes_unicode(sys.stdout))
     if fmt is Format.markdown:
         text = f"```json\n{text}\n```"
     elif fmt is Format.latex:

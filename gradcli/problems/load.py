@@ -127,6 +127,36 @@ def compose(text: str, file: str | None = None) -> Node:
     return builder.root
 
 
+def yaml_in_words(exc) -> str:
+    """The YAML parser's complaint in words a student can act on (issue 16: "expected <block
+    end>, but found '<block mapping start>'" says nothing to someone who indented one key by
+    a space). Known complaints are reworded; any other keeps the parser's own text."""
+    problem = exc.problem or ""
+    start = exc.context_mark
+    begun = (f" (the block it belongs to starts at line {start.line + 1}, column "
+             f"{start.column + 1})" if start is not None and exc.problem_mark is not None
+             and start.line != exc.problem_mark.line else "")
+    if "mapping values are not allowed" in problem:
+        return ("a `key:` where none can start: this line is indented deeper than the key "
+                "above it (keys of one mapping start in the same column), or a value holds "
+                "': ' and needs quotes")
+    if "<block end>" in problem or "expected <block" in problem:
+        return ("the indentation does not match the lines above: keys of one mapping (or "
+                f"items of one list) must start in the same column{begun}")
+    if "'\\t'" in problem:  # ruamel: found character '\t' that cannot start any token
+        return "a tab character: YAML indents with spaces only"
+    if "could not find expected ':'" in problem:
+        return f"expected `key: value` here: a ':' is missing{begun}"
+    if "unexpected end" in problem or "'<stream end>'" in problem:
+        opened = (f" (opened at line {start.line + 1}, column {start.column + 1})"
+                  if start is not None else "")
+        return f"the file ends inside an unclosed quote or bracket{opened}"
+    context = f" {exc.context}" if exc.context else ""
+    if begun:
+        context += f" (which starts on line {start.line + 1}, column {start.column + 1})"
+    return f"invalid YAML: {problem or 'not YAML'}{context}"
+
+
 REPEATS = 3  # complaints of one kind listed before the rest are only counted
 
 
@@ -169,13 +199,7 @@ class _Builder:
                 if not self.event(event):
                     break
         except MarkedYAMLError as exc:
-            problem = exc.problem or "invalid YAML"
-            context = f" {exc.context}" if exc.context else ""
-            if exc.context_mark is not None and exc.problem_mark is not None \
-                    and exc.context_mark.line != exc.problem_mark.line:
-                mark = exc.context_mark
-                context += f" (which starts on line {mark.line + 1}, column {mark.column + 1})"
-            self.error(f"invalid YAML: {problem}{context}", exc.problem_mark or exc.context_mark)
+            self.error(yaml_in_words(exc), exc.problem_mark or exc.context_mark)
         except ReaderError as exc:
             line, column = _offset_position(self.text, exc.position)
             self.errors.append(InputError(

@@ -14,6 +14,9 @@ from typing import Any
 FORMAT = 1
 MAX_ORDER = 4  # derive --order: the fourth derivative of gelu is already a page long
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
+# The schema's identity: a URN names it without a host that could lapse or be taken over (the
+# old `$id` pointed at a `.invalid` host). It changes only with the file format's number.
+SCHEMA_ID = "urn:gradcli:schema:problem-file:format-1"
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,7 @@ def json_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of format 1: one branch per kind, chosen by `kind`."""
     return {
         "$schema": DRAFT,
+        "$id": SCHEMA_ID,
         "title": "gradcli problem file (format 1)",
         "description": "One problem per file; `kind` selects the problem type. "
                        "See `gradcli --help` and the README.",

@@ -71,7 +71,7 @@ def renderables(block: Block, width: int, *, coloured: bool = True) -> list:
     if isinstance(block, Formula):
         return [_formula(block)]
     if isinstance(block, Table):
-        return [_table(block)]
+        return [_table(block)] if _fits(block, width) else _records(block)
     if isinstance(block, Grid):
         return _grid(block, coloured=coloured)
     if isinstance(block, Bars):
@@ -98,6 +98,33 @@ def _formula(block: Formula) -> RichText:
     if block.note:
         out.append("    ")
         out.append_text(text(block.note, "dim"))
+    return out
+
+
+def _longest_word(cell: str) -> int:
+    return max((cell_len(w) for w in escape(cell).split()), default=0)
+
+
+def _fits(block: Table, width: int) -> bool:
+    """Whether every column can be as wide as its longest word: Rich folds a column narrower
+    than that mid-word ("gradie" / "nt" on a 60-column terminal, issue 16)."""
+    words = [max(_longest_word(c) for c in (column, *(r[i] for r in block.rows if i < len(r))))
+             for i, column in enumerate(block.columns)]
+    return sum(words) + 2 * len(words) <= width
+
+
+def _records(block: Table) -> list:
+    """A table too wide for the terminal, one record per row: its first cell, then each other
+    column as `name: value` on its own line, so Rich wraps at spaces like any paragraph."""
+    out: list = [text(block.title, "bold")] if block.title else []
+    for i, row in enumerate(block.rows):
+        tone = TONES.get(block.tones[i] if i < len(block.tones) else "plain", "")
+        out.append(text(row[0], " ".join(s for s in ("bold", tone) if s)))
+        for column, cell in zip(block.columns[1:], row[1:], strict=False):
+            if cell:
+                line = text(f"  {column}: ")
+                line.append_text(text(cell, tone))
+                out.append(line)
     return out
 
 
