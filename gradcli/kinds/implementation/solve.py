@@ -93,6 +93,7 @@ def _check(problem, ref, path: Path, seed: int, *, label: str, shown: str) -> Ex
         violations=tuple(violations), cases=tuple(case_results),
         load_error=verdicts.load_error(run), shown_solution=shown,
         limits={"timeout_seconds": problem.timeout, "memory_mb": problem.memory_mb},
+        sandbox=run.protections.to_json() if run.protections is not None else {},
         checks=_checks(violations, case_results, ref.text, run, problem),
     )
 
