@@ -254,10 +254,12 @@ print(json.dumps({"statuses": [run.outcomes[i]["status"] if i in run.outcomes el
 
 
 @pytest.mark.parametrize("fixture", [
-    "attack_ctypes_system.py", pytest.param("attack_ctypes_unlink.py", marks=SLOW),
+    pytest.param("attack_ctypes_system.py", marks=SLOW),
+    pytest.param("attack_ctypes_unlink.py", marks=SLOW),
     "attack_ctypes_fork_daemon.py", pytest.param("attack_posixsubprocess.py", marks=SLOW),
     pytest.param("attack_file_metadata.py", marks=SLOW), pytest.param("attack_sqlite.py", marks=SLOW),
-    pytest.param("attack_pidfd_kill.py", marks=SLOW), "attack_sigstop_parent.py",
+    pytest.param("attack_pidfd_kill.py", marks=SLOW),
+    pytest.param("attack_sigstop_parent.py", marks=SLOW),
     pytest.param("attack_udp_sendmsg.py", marks=SLOW), pytest.param("attack_leaks_secrets.py", marks=SLOW),
     pytest.param("attack_forges_old_messages.py", marks=SLOW),
     pytest.param("attack_bad_case_index.py", marks=SLOW),
