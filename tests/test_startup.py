@@ -83,7 +83,7 @@ sys.stderr.write("\\nPROBE " + json.dumps(sorted(n for n in sys.modules if n.sta
     # gradcli.cli.completion: the argument completers (light; they import on completion only)
     (("list",), ["gradcli.cli.app", "gradcli.cli.catalog", "gradcli.cli.completion"]),
     (("--help",), ["gradcli.cli.app", *(f"gradcli.cli.{m}" for m in
-                   ("catalog", "check", "completion", "derive", "exercise", "pool", "schema",
+                   ("catalog", "check", "completion", "derive", "exercise", "grade", "pool", "schema",
                     "vanish"))]),
 ], ids=" ".join)
 def test_a_command_imports_only_its_own_command_module(args, modules):

@@ -3,7 +3,7 @@
 The flow: read the solution file statically (`constraints`: syntax, the function, forbidden
 uses, one line), build seeded cases and the reference's answers in this process (`cases`),
 run the solution on the same inputs in a child process with time and memory limits
-(`sandbox`, `_child.py`: the only place gradcli runs user code), and compare in float64.
+(`sandbox`, `gradcli/sandbox/runner.py`: the only place gradcli runs user code), and compare in float64.
 
 Comparison, precisely: per entry, |got - expected| <= atol + rtol·|expected| (named tolerance
 IMPLEMENTATION below); shapes must match exactly. Where the reference is NaN (0/0, e.g. a
@@ -67,16 +67,20 @@ def _solution_path(problem) -> Path | None:
     return path
 
 
-def _check(problem, ref, path: Path, seed: int, *, label: str, shown: str) -> ExerciseResult:
+def _check(problem, ref, path: Path, seed: int, *, label: str, shown: str,
+           server=None) -> ExerciseResult:
     from gradcli.kinds.implementation import verdicts
 
     solution = constraints.read(path, problem.function)
-    violations = constraints.forbidden_uses(solution, tuple(problem.forbid))
+    violations = []
+    if problem.forbid or problem.one_line:  # judged by reading the file: what cannot be read is refused
+        violations += constraints.dynamic_code(solution)
+    violations += constraints.forbidden_uses(solution, tuple(problem.forbid))
     if problem.one_line:
         violations += constraints.one_line(solution)
     cases = case_module.make_cases(problem, seed)
     expected = [case_module.expected(problem, ref, c) for c in cases]
-    run = _run(problem, path, cases)
+    run = _run(problem, path, cases, server)
     if run.load_failure is not None and run.load_failure.get("event") == "no_function":
         found = run.load_failure.get("found")
         raise InputError(f"{problem.function!r} is not a function after loading the solution"
@@ -90,11 +94,12 @@ def _check(problem, ref, path: Path, seed: int, *, label: str, shown: str) -> Ex
         violations=tuple(violations), cases=tuple(case_results),
         load_error=verdicts.load_error(run), shown_solution=shown,
         limits={"timeout_seconds": problem.timeout, "memory_mb": problem.memory_mb},
+        sandbox=run.protections.to_json() if run.protections is not None else {},
         checks=_checks(violations, case_results, ref.text, run, problem),
     )
 
 
-def _run(problem, path: Path, cases):
+def _run(problem, path: Path, cases, server=None):
     from gradcli.kinds.implementation import sandbox
 
     job = {
@@ -104,7 +109,7 @@ def _run(problem, path: Path, cases):
         "cpu_seconds": float(problem.timeout) * (len(cases) + 1) + 5,
         "cases": [{"inputs": {k: v.tolist() for k, v in c.inputs.items()}} for c in cases],
     }
-    return sandbox.run(job, timeout=float(problem.timeout))
+    return sandbox.run(job, timeout=float(problem.timeout), server=server)
 
 
 def _rules(problem) -> tuple[str, ...]:
@@ -117,6 +122,8 @@ def _rules(problem) -> tuple[str, ...]:
                      "and when called")
     if problem.one_line:
         rules.append(constraints.ONE_LINE_RULE)
+    if problem.forbid or problem.one_line:
+        rules.append(constraints.DYNAMIC_RULE)
     rules.append(f"limits: {problem.timeout:g} s to load the file and for each case, "
                  f"{problem.memory_mb} MB of memory beyond torch's own")
     return tuple(rules)

@@ -39,6 +39,11 @@ def _implementation():
 
     return implementation
 
+def _grade():
+    from gradcli.render.layouts import grade
+
+    return grade
+
 def _catalog():
     from gradcli.render.layouts import catalog
 
@@ -52,6 +57,7 @@ LAYOUTS = {
     "vanishing": _vanishing,
     "implementation": _implementation,
     "catalog": _catalog,
+    "grade": _grade,
 }
 
 

@@ -34,6 +34,10 @@ def _cases(result) -> list[Block]:
     blocks: list[Block] = [Heading(f"Cases: {result.solution}", 2)]
     if result.load_error:
         blocks.append(Text(result.load_error, "bad"))
+    missing = result.sandbox.get("missing") or {}
+    if missing:
+        blocks.append(Text("sandbox weaker than intended, missing: " + "; ".join(
+            f"{name} ({why})" for name, why in missing.items()), "warn"))
     rows = tuple((c.name, c.shape, c.verdict, c.detail) for c in result.cases)
     tones = tuple(_TONE.get(c.verdict, "bad") for c in result.cases)
     blocks.append(Table(("case", "input", "verdict", "detail"), rows, tones=tones))
@@ -68,8 +72,11 @@ def counts(result) -> str:
     parts = []
     if failed:
         parts.append(f"{len(failed)} of {total} cases failed")
-    if result.violations:
-        n = len(result.violations)
+    dynamic = [v for v in result.violations if v.rule == "dynamic"]
+    if dynamic:
+        parts.append(f"refused: dynamic code at line {dynamic[0].line}")
+    if len(result.violations) > len(dynamic):
+        n = len(result.violations) - len(dynamic)
         parts.append(f"{n} constraint violation{'s' if n > 1 else ''} in the file")
     if result.load_error:
         parts.append("the file did not load")
@@ -90,6 +97,7 @@ def payload(result) -> dict:
         "load_error": result.load_error or None,
         "cases": [c.to_json() for c in result.cases],
         "limits": dict(result.limits),
+        "sandbox": dict(result.sandbox),
     })
     if result.shown_solution:
         out["reference_solution"] = result.shown_solution
