@@ -19,6 +19,7 @@ LAYERS = (
     ("cli", ("gradcli", "gradcli.__main__", "gradcli.cli")),
     ("render", ("gradcli.render",)),
     ("kinds", ("gradcli.api", "gradcli.kinds")),
+    ("sandbox", ("gradcli.sandbox",)),
     ("verify", ("gradcli.verify",)),
     ("problems", ("gradcli.problems", "gradcli.bundled")),
     ("expr", ("gradcli.expr",)),

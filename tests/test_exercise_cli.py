@@ -65,11 +65,13 @@ def test_calling_torch_mean_breaks_the_constraint_in_the_file_and_when_called(cl
     assert doc["cases"][0]["detail"] == "called torch.mean at line 5"
 
 
-def test_mean_named_at_run_time_is_caught_by_the_run_time_guard(cli):
+def test_mean_named_at_run_time_is_refused_as_dynamic_code_and_caught_when_called(cli):
     r, doc = run_json(cli, "q1", "q1_hidden_mean.py")
     assert r.exit_code == 1, r.output
-    assert doc["constraints"]["violations"] == []  # invisible to the static check
-    assert doc["cases"][0]["detail"] == "called torch.mean at line 7"
+    [v] = doc["constraints"]["violations"]  # a name built at run time cannot be read: refused
+    assert (v["rule"], v["what"], v["line"], v["detail"]) == (
+        "dynamic", "refused: dynamic code", 6, "getattr with a name computed at run time")
+    assert doc["cases"][0]["detail"] == "called torch.mean at line 7"  # the second signal
 
 
 def test_two_line_solution_to_question_2_breaks_the_one_line_rule(cli):
@@ -232,7 +234,10 @@ def test_a_solution_cannot_write_files(cli):
 
 def test_a_forbidden_function_through_private_internals_breaks_the_constraint(cli):
     r, doc = run_json(cli, "q1", "q1_private_mean.py")
-    [v] = doc["constraints"]["violations"]
+    dynamic = [v for v in doc["constraints"]["violations"] if v["rule"] == "dynamic"]
+    assert [(d["line"], d["detail"]) for d in dynamic] == [
+        (6, "._VariableFunctions (private internals reach functions under other names)")]
+    [v] = [v for v in doc["constraints"]["violations"] if v["rule"] == "forbid"]
     assert (v["what"], v["detail"]) == (
         "torch.mean", "torch._C._VariableFunctions.mean (torch.mean under another name)")
     assert r.exit_code == 1

@@ -290,3 +290,100 @@ def _helpers(solution: Solution, function: ast.AST) -> list[Violation]:
                                  f"calls {node.id}, defined at line {local[node.id]} of the file",
                                  node.lineno, node.col_offset + 1, solution.line(node.lineno)))
     return out
+
+
+# -- dynamic code ---------------------------------------------------------------------------
+
+DYNAMIC = "refused: dynamic code"
+DYNAMIC_RULE = ("dynamic code is refused, since constraints are judged by reading the file: "
+                "imports other than torch, math, numpy and a few standard modules; exec, eval, "
+                "compile, open, getattr with a computed name; dunder and private attributes "
+                "(torch._C); torch.ops, torch.library, torch.jit, torch.utils; frames")
+# Modules a constrained solution may import (and their public submodules).
+ALLOWED_MODULES = ("torch", "math", "numpy", "typing", "__future__", "functools", "itertools",
+                   "collections", "dataclasses", "numbers")
+# Builtins that run, reach or rebind code by name: with them no static check means anything.
+DYNAMIC_BUILTINS = ("exec", "eval", "compile", "__import__", "setattr", "delattr", "globals",
+                    "locals", "vars", "breakpoint", "open", "__build_class__")
+# Attributes that load, compile or reach code outside the file's text (torch.ops.aten.mean,
+# torch.library, torch.utils.cpp_extension, torch.jit, torch.load's pickles, numpy.ctypeslib).
+DYNAMIC_ATTRIBUTES = ("ops", "library", "classes", "utils", "hub", "jit", "package", "compiler",
+                      "ctypeslib", "f2py", "distutils", "load", "save", "compile", "fromfile",
+                      "tofile", "import_module", "modules", "builtins", "system", "popen")
+# Frames, code objects and generator internals (f_globals, gi_frame, tb_frame, co_code...).
+FRAME_PREFIXES = ("f_", "gi_", "cr_", "ag_", "tb_", "co_")
+
+
+def dynamic_code(solution: Solution) -> list[Violation]:
+    """Everything that would let the file do what its text does not show: with constraints,
+    a solution is judged by reading it, so what cannot be read is refused (an allow-list of
+    imports, no code built at run time, no dunder or private attributes, no frames)."""
+    found: dict[tuple[int, int], Violation] = {}
+
+    def refuse(node: ast.AST, detail: str) -> None:
+        key = (node.lineno, node.col_offset)
+        found.setdefault(key, Violation("dynamic", DYNAMIC, detail, node.lineno,
+                                        node.col_offset + 1, solution.line(node.lineno)))
+
+    for node in ast.walk(solution.tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                       else ["." * node.level + (node.module or "")])
+            for module in modules:
+                why = _module_refused(module)
+                if why:
+                    refuse(node, f"import of {module} ({why})")
+            if isinstance(node, ast.ImportFrom):
+                for alias in node.names:
+                    if alias.name != "*" and _attribute_refused(alias.name):
+                        refuse(node, f"import of {node.module}.{alias.name} "
+                                     f"({_attribute_refused(alias.name)})")
+        elif isinstance(node, ast.Name):
+            if node.id in DYNAMIC_BUILTINS:
+                refuse(node, f"{node.id} (runs or reaches code by name)")
+            elif node.id.startswith("__") and node.id != "__name__":
+                refuse(node, f"{node.id} (interpreter internals)")
+            elif node.id in ("getattr", "hasattr"):
+                call = _parent_call(solution.tree, node)
+                name = call.args[1] if call is not None and len(call.args) >= 2 else None
+                if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+                    refuse(node, f"{node.id} with a name computed at run time")
+                elif _attribute_refused(name.value):
+                    refuse(node, f'{node.id}(..., "{name.value}") ({_attribute_refused(name.value)})')
+        elif isinstance(node, ast.Attribute):
+            why = _attribute_refused(node.attr)
+            if why:
+                refuse(node, f".{node.attr} ({why})")
+        elif isinstance(node, ast.MatchClass) and node.kwd_attrs:
+            refuse(node, "a class pattern with keywords (it reads attributes by name)")
+    return [found[k] for k in sorted(found)]
+
+
+def _module_refused(module: str) -> str:
+    parts = module.split(".")
+    if not parts[0] or parts[0] not in ALLOWED_MODULES:
+        return "not one of " + ", ".join(ALLOWED_MODULES)
+    for part in parts[1:]:
+        why = _attribute_refused(part)
+        if why:
+            return why
+    return ""
+
+
+def _attribute_refused(name: str) -> str:
+    if name.startswith("__") and name.endswith("__"):
+        return "a dunder attribute reaches interpreter internals"
+    if name.startswith("_"):
+        return "private internals reach functions under other names"
+    if name in DYNAMIC_ATTRIBUTES:
+        return "loads or reaches code outside the file"
+    if name.startswith(FRAME_PREFIXES):
+        return "frames and code objects reach the runner's state"
+    return ""
+
+
+def _parent_call(tree: ast.Module, name: ast.Name) -> ast.Call | None:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.func is name:
+            return node
+    return None

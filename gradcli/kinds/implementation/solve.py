@@ -71,7 +71,10 @@ def _check(problem, ref, path: Path, seed: int, *, label: str, shown: str) -> Ex
     from gradcli.kinds.implementation import verdicts
 
     solution = constraints.read(path, problem.function)
-    violations = constraints.forbidden_uses(solution, tuple(problem.forbid))
+    violations = []
+    if problem.forbid or problem.one_line:  # judged by reading the file: what cannot be read is refused
+        violations += constraints.dynamic_code(solution)
+    violations += constraints.forbidden_uses(solution, tuple(problem.forbid))
     if problem.one_line:
         violations += constraints.one_line(solution)
     cases = case_module.make_cases(problem, seed)
@@ -117,6 +120,8 @@ def _rules(problem) -> tuple[str, ...]:
                      "and when called")
     if problem.one_line:
         rules.append(constraints.ONE_LINE_RULE)
+    if problem.forbid or problem.one_line:
+        rules.append(constraints.DYNAMIC_RULE)
     rules.append(f"limits: {problem.timeout:g} s to load the file and for each case, "
                  f"{problem.memory_mb} MB of memory beyond torch's own")
     return tuple(rules)

@@ -41,6 +41,10 @@ def _missing(run: Run, index: int) -> dict:
     if stopped["reason"] == "timeout":
         return {"verdict": "timed out",
                 "detail": f"no answer within {stopped['seconds']:g} s; the solution was stopped"}
+    if stopped["reason"] == "malformed":
+        return {"verdict": "crashed",
+                "detail": f"the solution process broke the result protocol ({stopped.get('detail', '')}); "
+                          "it was stopped"}
     detail = f"the solution process {stopped.get('exit', 'ended')}"
     if run.stderr_tail:
         detail += "; last output: " + run.stderr_tail.splitlines()[-1][:200]
@@ -61,6 +65,11 @@ def _from_event(base: dict, event: dict, want, rtol: float, atol: float) -> Case
         return CaseResult(**base, verdict="wrong",
                           detail=f"returned a complex tensor ({event.get('dtype')}); the exercise "
                                  "expects real values (an imaginary part is not dropped)")
+    if status == "bad_dtype":
+        return CaseResult(**base, verdict="wrong",
+                          detail=f"returned a tensor of dtype {event.get('dtype')}, not a real number type")
+    if status != "ok" and status != "too_large":
+        return CaseResult(**base, verdict="crashed", detail="the solution process sent an unknown result")
     if status == "too_large":
         return CaseResult(**base, verdict="wrong",
                           detail=f"returned a tensor of shape {shape_text(event['shape'])}, "
@@ -81,7 +90,9 @@ def _compare(base: dict, event: dict, want, rtol: float, atol: float) -> CaseRes
 
     from gradcli.verify.compare import describe_index, errors
 
-    got = torch.tensor(event["values"], dtype=torch.float64)
+    got = event["values"]
+    if not isinstance(got, torch.Tensor):
+        got = torch.tensor(got, dtype=torch.float64)
     if tuple(got.shape) != tuple(want.shape):
         return CaseResult(**base, verdict="wrong",
                           detail=f"shape: expected {shape_text(want.shape)}, got {shape_text(got.shape)}")
@@ -131,5 +142,8 @@ def load_error(run: Run) -> str:
     if stopped is not None and stopped.get("case") is None:
         if stopped["reason"] == "timeout":
             return f"loading the file took longer than {stopped['seconds']:g} s; it was stopped"
+        if stopped["reason"] == "malformed":
+            return (f"the solution process broke the result protocol while loading the file "
+                    f"({stopped.get('detail', '')}); it was stopped")
         return f"the solution process {stopped.get('exit', 'ended')} while loading the file"
     return ""

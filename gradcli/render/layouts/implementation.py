@@ -68,8 +68,11 @@ def _verdict(result) -> Text:
     parts = []
     if failed:
         parts.append(f"{len(failed)} of {total} cases failed")
-    if result.violations:
-        n = len(result.violations)
+    dynamic = [v for v in result.violations if v.rule == "dynamic"]
+    if dynamic:
+        parts.append(f"refused: dynamic code at line {dynamic[0].line}")
+    if len(result.violations) > len(dynamic):
+        n = len(result.violations) - len(dynamic)
         parts.append(f"{n} constraint violation{'s' if n > 1 else ''} in the file")
     if result.load_error:
         parts.append("the file did not load")
