@@ -11,6 +11,7 @@ import torch
 
 from gradcli.errors import InputError
 from gradcli.kinds.network.exercise import Exercise, Returned, reverse_order
+from gradcli.kinds.network.solve import Solver
 from gradcli.problems.load import load_any
 
 SOLUTIONS = Path(__file__).parent / "solutions"
@@ -29,7 +30,7 @@ def _backward(file: str):
 
 
 def _judge(problem: str, backward, seed: int = 0):
-    exercise = Exercise(_problem(problem), seed, "backward.py")
+    exercise = Exercise(_problem(problem), seed, "backward.py", Solver)
     return exercise.judge([Returned(backward(**given)) for given in exercise.inputs()])
 
 
@@ -48,12 +49,12 @@ def _q3(mutate=None):
 
 
 def test_reverse_mode_order_runs_from_the_loss_back_to_the_inputs():
-    exercise = Exercise(_problem("net_mlp2"), 0, "x.py")
+    exercise = Exercise(_problem("net_mlp2"), 0, "x.py", Solver)
     assert reverse_order(exercise.graph) == ["t", "y", "z2", "W2", "b2", "a1", "z1", "W1", "x", "b1"]
 
 
 def test_one_dimensional_givens_arrive_flat_and_matrices_as_declared():
-    exercise = Exercise(_problem("q3"), 0, "x.py")
+    exercise = Exercise(_problem("q3"), 0, "x.py", Solver)
     first = exercise.inputs()[0]
     assert {n: tuple(v.shape) for n, v in first.items()} == {"x": (3,), "t": (3,), "W": (3, 3), "b": (3,)}
     assert first["x"].tolist() == [1.0, -2.0, 0.5]  # the file's values at the first point
@@ -159,7 +160,7 @@ def test_keys_that_name_nothing_are_ignored_and_said_so():
 
 
 def test_a_failure_at_one_point_fails_the_run_and_the_other_points_are_still_judged():
-    exercise = Exercise(_problem("q3"), 0, "backward.py")
+    exercise = Exercise(_problem("q3"), 0, "backward.py", Solver)
     returned = [Returned(_q3()(**g)) for g in exercise.inputs()]
     returned[2] = Returned(failure="ZeroDivisionError: division by zero (line 4: 1 / 0)")
     r = exercise.judge(returned)

@@ -74,10 +74,14 @@ def reverse_order(graph: Graph) -> list[str]:
 
 
 class Exercise:
-    """One backward exercise: the points the student's function is called at, and the judge."""
+    """One backward exercise: the points the student's function is called at, and the judge.
 
-    def __init__(self, problem: NetworkProblem, seed: int, solution: str):
-        self.problem, self.seed, self.solution = problem, seed, solution
+    `derive` is `solve.Solver` (the network's derivation and its mistake catalogue), passed in
+    by `solve.py` rather than imported: solve.py dispatches to the exercise, so importing it
+    back would be a loop."""
+
+    def __init__(self, problem: NetworkProblem, seed: int, solution: str, derive):
+        self.problem, self.seed, self.solution, self.derive = problem, seed, solution, derive
         self.graph = build(problem)
         check_budget(problem, self.graph)
         self.points = V.points(self.graph, problem, seed)
@@ -141,12 +145,10 @@ class Exercise:
                 + (f" ({close})" if close else ""))
 
     def _marks(self, judged: list[str], ran: list[tuple[int, Returned]]) -> tuple[GradientMark, ...]:
-        from gradcli.kinds.network.solve import Solver
-
         # Every name's gradient, not only the returned ones: a wrong answer is often another
         # variable's gradient (Wᵀδ, which is ∂L/∂x, returned as ∂L/∂W).
         everything = reverse_order(self.graph)
-        solver = Solver(replace(self.problem, wrt=tuple(everything), claims={}), self.seed)
+        solver = self.derive(replace(self.problem, wrt=tuple(everything), claims={}), self.seed)
         points = [self.points[k] for k, _ in ran]
         truth, envs, notes = _truths(solver, points, everything)
         solver.envs = envs  # Solver.mistakes evaluates each wrong formula at these points

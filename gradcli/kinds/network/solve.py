@@ -235,6 +235,10 @@ class Solver:
 def solve(problem, *, seed: int = 0) -> NetworkResult:
     from gradcli.kinds.network.graph import LineFailed
 
+    if problem.solution is not None:  # `exercise --solution`: judge the student's backward
+        from gradcli.kinds.network.exercise_run import solve as exercise
+
+        return exercise(problem, seed=seed, derive=Solver)
     try:
         return Solver(problem, seed).result()
     except LineFailed as failed:
