@@ -4,10 +4,14 @@ dicts a student's function returns, computed in this process: no child, no sandb
 from __future__ import annotations
 
 import importlib.util
+import io
+import json
 from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gradcli.errors import InputError
 from gradcli.kinds.network.exercise import Exercise, Returned, reverse_order
@@ -179,3 +183,33 @@ def test_float32_gradients_are_converted_and_noted():
 def test_nan_where_the_truth_is_a_number_is_wrong():
     r = _judge("q3", _q3(lambda dz, **_: {"b": dz * float("nan")}))
     assert r.first_wrong == "b"
+
+
+@given(seed=st.integers(0, 2**31 - 1), k=st.sampled_from([-3.0, -1.0, 0.5, 2.0, 10.0]),
+       name=st.sampled_from(["y", "z", "W", "b"]))
+@settings(max_examples=12, deadline=None)
+def test_at_any_seed_a_scaled_gradient_is_the_first_wrong_one_with_its_factor(seed, k, name):
+    scaled = {"y": lambda dy, **_: {"y": k * dy}, "z": lambda dz, **_: {"z": k * dz},
+              "W": lambda dz, x, **_: {"W": k * torch.outer(dz, x)}, "b": lambda dz, **_: {"b": k * dz}}
+    r = _judge("q3", _q3(scaled[name]), seed=seed)
+    assert r.first_wrong == name and [g.name for g in r.gradients if not g.passed] == [name]
+    expected = "sign flipped: yours is −" if k == -1 else f"off by a constant factor: yours is {k:.6g} × "
+    assert r.hint.startswith(expected + f"∂L/∂{name}"), r.hint
+    assert _judge("q3", _q3(), seed=seed).passed
+
+
+@pytest.mark.parametrize("fmt", ["plain", "rich", "markdown", "latex", "json"])
+def test_a_judged_backward_renders_in_every_format_and_ends_with_its_verdict(fmt):
+    from gradcli.render import render
+
+    r = _judge("net_backward", _backward("net_backward_no_batch_sum.py"))
+    out = io.StringIO()
+    render([r], fmt, out, color=False, width=100)
+    text = out.getvalue()
+    if fmt == "json":
+        assert json.loads(text)["first_wrong"] == "b2"
+    elif fmt == "latex":
+        assert "FAILED: 1 of 7 gradients wrong, the first \\ensuremath{\\partial}L/" in text
+    else:
+        assert "FAILED: 1 of 7 gradients wrong, the first ∂L/∂b2 (key 'b2')" in text
+        assert "missing the sum over the batch" in text

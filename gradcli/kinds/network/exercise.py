@@ -227,7 +227,8 @@ class _Grader:
     def mark(self, name: str, got: list[Tensor | None]) -> GradientMark:
         shape = self.graph.shape(name)
         base = GradientMark(name=name, label=f"∂{self.graph.loss}/∂{name}", shape=fmt(shape),
-                            mark="correct", points=len(got), answer=self.judge.answer(name))
+                            size="×".join(map(str, sizes(shape))) or "scalar", mark="correct",
+                            points=len(got), answer=self.judge.answer(name))
         present = [g for g in got if g is not None]
         base = replace(base, returned_shape="×".join(map(str, present[0].shape)) or "scalar",
                        dtype=str(present[0].dtype).replace("torch.", ""))

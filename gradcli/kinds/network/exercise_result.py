@@ -28,6 +28,7 @@ class GradientMark:
     label: str  # "∂L/∂z"
     shape: str  # the variable's shape: "n×1"
     mark: str  # one of MARKS
+    size: str = ""  # the variable's shape in numbers: "3×1"
     returned_shape: str = ""  # as the student's tensor came: "3" or "3×1"
     points: int = 0  # sample points judged
     failing: int = 0  # of them, where it was wrong
@@ -45,7 +46,8 @@ class GradientMark:
         return self.mark == "correct"
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "label": self.label, "shape": self.shape, "mark": self.mark,
+        return {"name": self.name, "label": self.label, "shape": self.shape, "size": self.size,
+                "mark": self.mark,
                 "passed": self.passed, "returned_shape": self.returned_shape or None,
                 "dtype": self.dtype, "points": self.points, "failing_points": self.failing,
                 "where": self.where, "expected": self.expected, "got": self.got,

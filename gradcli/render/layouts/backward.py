@@ -50,7 +50,8 @@ def _label(result, name: str) -> str:
 
 
 def _table(result) -> Table:
-    rows = tuple((g.label, g.shape, g.returned_shape, "pass" if g.passed else "FAIL",
+    rows = tuple((g.label, g.shape if g.shape == g.size else f"{g.shape} = {g.size}",
+                  g.returned_shape, "pass" if g.passed else "FAIL",
                   f"{g.failing} of {g.points}",
                   f"{g.max_rel_error:.1e}" if g.mark in ("correct", "wrong") else "")
                  for g in result.gradients)
@@ -66,8 +67,11 @@ def _failures(result) -> list[Block]:
         if g.mark == "wrong" and g.expected is not None and g.where:
             got, expected = distinct_pair(g.got, g.expected)
             blocks.append(Text(f"{g.label} wrong at {g.where}: yours {got}, true {expected}", "bad"))
+        elif g.mark == "wrong shape":
+            blocks.append(Text(f"{g.label} has the wrong shape: yours is {g.returned_shape}, "
+                               f"{g.name} is {g.size}", "bad"))
         else:
-            blocks.append(Text(f"{g.label}: {g.mark}", "bad"))
+            blocks.append(Text(f"{g.label} wrong: {g.hint}", "bad"))
     return blocks
 
 
