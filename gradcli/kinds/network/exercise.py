@@ -273,6 +273,8 @@ class _Grader:
             if other == name:
                 continue
             for transposed in (False, True):
+                if transposed and values[0].dim() != 2:
+                    continue
                 want = [v.T if transposed else v for v in values]
                 if all(w.shape == g.shape and worst(w, g, CLAIM)[1] for w, g in zip(want, got, strict=True)):
                     label = f"∂{self.graph.loss}/∂{other}"
