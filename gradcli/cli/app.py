@@ -161,7 +161,7 @@ def execute(options: Options, work: Callable[[], list[Outcome]]) -> NoReturn:
 
 # Command name -> its module under gradcli.cli, in --help's order.
 COMMANDS = {"list": "catalog", "check": "check", "derive": "derive", "exercise": "exercise",
-            "pool": "pool", "schema": "schema", "vanish": "vanish"}
+            "grade": "grade", "pool": "pool", "schema": "schema", "vanish": "vanish"}
 
 
 def register_commands(args: list[str] | None = None) -> None:

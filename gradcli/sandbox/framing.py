@@ -81,21 +81,37 @@ def write(fd: int, meta: dict, payload: bytes = b"") -> None:
 class Reader:
     """Frames from a pipe, each within a deadline; sizes are checked before reading."""
 
-    def __init__(self, fd: int):
+    def __init__(self, fd: int, ended_fd: int | None = None):
+        """`ended_fd`: a descriptor that becomes readable when the writer is gone (a fork
+        server's control pipe, where the frames' pipe itself never reaches end of stream):
+        when it is readable and `fd` is not, the stream has ended."""
         self.fd = fd
+        self.ended_fd = ended_fd
         self.buffer = bytearray()
         self.selector = selectors.DefaultSelector()
         self.selector.register(fd, selectors.EVENT_READ)
+        if ended_fd is not None:
+            self.selector.register(ended_fd, selectors.EVENT_READ)
 
     def close(self) -> None:
         self.selector.close()
+
+    def drain(self) -> None:
+        """Discard whatever is buffered or waiting in the pipe (a finished writer's leftovers)."""
+        self.buffer.clear()
+        while self.selector.select(0) and any(key.fd == self.fd for key, _ in self.selector.select(0)):
+            if not os.read(self.fd, 1 << 20):
+                return
 
     def _fill(self, n: int, deadline: float) -> bool:
         """Buffer at least n bytes; False at end of stream. TimeoutError at the deadline."""
         while len(self.buffer) < n:
             left = deadline - time.monotonic()
-            if left <= 0 or not self.selector.select(left):
+            ready = self.selector.select(left) if left > 0 else []
+            if not ready:
                 raise TimeoutError
+            if all(key.fd != self.fd for key, _ in ready):
+                return False  # the writer is gone and left nothing unread
             chunk = os.read(self.fd, min(1 << 20, max(n - len(self.buffer), 1 << 16)))
             if not chunk:
                 return False

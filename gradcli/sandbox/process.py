@@ -105,7 +105,7 @@ def _stop_on_sigterm():
         return None
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def _stop(proc) -> None:
     for kill in (lambda: os.killpg(proc.pid, signal.SIGKILL), proc.kill):
         try:
             kill()
@@ -127,6 +127,8 @@ class _Stop(Exception):
 
 
 def _collect(proc, reader: framing.Reader, out: Transcript, *, timeout: float, startup: float) -> None:
+    """`proc` has kill() -> None, wait(timeout=None) (raises subprocess.TimeoutExpired), pid
+    and returncode: a Popen, or a `_Forked` child of a fork server."""
     """Read frames in the one order the protocol allows; record where and why it stopped."""
     case: int | None = None
     try:
@@ -253,3 +255,119 @@ def exit_description(code: int | None) -> str:
                    "SIGXFSZ": " (output size limit)"}
         return f"killed by {name}{reasons.get(name, '')}"
     return f"exited with status {code}"
+
+
+# -- a fork server: torch imported once, a child forked per job -------------------------------
+
+
+class _Forked:
+    """A child of the fork server, seen from gradcli: killed by pid (its own session), waited
+    for through the server's control pipe (it is the server's child, not ours)."""
+
+    def __init__(self, pid: int, control: framing.Reader):
+        self.pid = pid
+        self.control = control
+        self.returncode: int | None = None
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is not None:
+            return self.returncode
+        deadline = time.monotonic() + (timeout if timeout is not None else 3600.0)
+        try:
+            frame = self.control.next(deadline)
+        except TimeoutError:
+            raise subprocess.TimeoutExpired("sandboxed child", timeout) from None
+        if frame is None or frame.event != "exit":
+            raise StartupError("the fork server stopped")
+        self.returncode = os.waitstatus_to_exitcode(int(frame.meta["status"]))
+        return self.returncode
+
+
+class Server:
+    """A preloaded worker that forks one sandboxed child per job. Use as a context manager;
+    `run(job, timeout=...)` behaves like `process.run`. One job at a time per server."""
+
+    def __init__(self, startup: float = STARTUP_SECONDS):
+        self.startup = startup
+        control_read, control_write = os.pipe()
+        self.errors = tempfile.TemporaryFile()
+        self.home = tempfile.mkdtemp(prefix="gradcli-server-")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-B", str(RUNNER), "--server", str(control_write)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, cwd=self.home,
+            env=environment(self.home), start_new_session=True, pass_fds=(control_write,))
+        os.close(control_write)
+        self.control_fd = control_read
+        self.control = framing.Reader(control_read)
+        self.frames = framing.Reader(self.proc.stdout.fileno(), ended_fd=control_read)
+        self.ready = False
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        _stop(self.proc)
+        self.proc.wait()
+        for reader in (self.frames, self.control):
+            reader.close()
+        self.proc.stdout.close()
+        self.proc.stdin.close()
+        os.close(self.control_fd)
+        self.errors.close()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def _started(self) -> None:
+        if self.ready:
+            return
+        try:
+            frame = self.control.next(time.monotonic() + self.startup)
+        except TimeoutError:
+            raise StartupError("the fork server did not start in time") from None
+        if frame is None or frame.event != "server":
+            self.proc.wait()
+            raise StartupError(f"the fork server failed to start: {exit_description(self.proc.returncode)}")
+        self.ready = True
+
+    def run(self, job: dict, *, timeout: float) -> Transcript:
+        self._started()
+        transcript = Transcript(cases=len(job["cases"]))
+        tmp = tempfile.mkdtemp(prefix="gradcli-sandbox-")
+        job = {**job, "policy": {**job["policy"], "write": tmp}}
+        child = None
+        try:
+            self.proc.stdin.write(json.dumps(job).encode() + b"\n")
+            self.proc.stdin.flush()
+            frame = self.control.next(time.monotonic() + self.startup)
+            if frame is None or frame.event != "forked":
+                raise StartupError("the fork server did not fork")
+            child = _Forked(framing.integer(frame.meta, "pid", low=1), self.control)
+            try:
+                _collect(child, self.frames, transcript, timeout=timeout, startup=self.startup)
+            finally:
+                child.kill()
+                child.wait()
+                self.frames.drain()  # the dead child's leftovers, if it wrote more than asked
+            if transcript.stopped is not None and transcript.stopped["reason"] == "crash":
+                transcript.stopped["exit"] = exit_description(child.returncode)
+                transcript.stderr_tail = _output_tail(Path(tmp) / "output.txt")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return transcript
+
+
+def _output_tail(path: Path) -> str:
+    try:
+        with open(path, "rb") as output:
+            return _stderr_tail(output)
+    except OSError:
+        return ""

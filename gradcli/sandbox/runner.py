@@ -7,8 +7,8 @@ the submission is read, loads the submission, calls its function on each case's 
 sends back raw results as frames (`framing`) on the original stdout. The submission's prints
 go to stderr (a file the parent keeps a short tail of).
 
-`serve(job, fd)` is everything after torch's import, so a preloaded worker (a fork server)
-can fork and call it directly.
+`serve(job, fd)` is everything after torch's import; `runner.py --server FD` is a fork server
+that imports torch once and forks a child per job, which calls `serve` (see `server`).
 
 The job: {"solution": path, "function": name, "call": "positional" | "keywords",
 "args": [names], "cases": [{"inputs": {name: nested lists}}], "forbid": [dotted names],
@@ -267,7 +267,58 @@ def serve(spec, fd):
     framing.write(fd, {"event": "done"})
 
 
+def server(control: int):
+    """A fork server: torch is imported once; each job (one JSON line on stdin) runs in a
+    child forked from here and isolated after the fork. The child writes its frames on this
+    process's stdout (the parent reads them there) and its prints to `output.txt` in its
+    private directory. On `control` (which children close at once, so they cannot forge on
+    it) this process reports `forked` with the child's pid, then `exit` with its wait status.
+    One job at a time; the parent starts one server per parallel job."""
+    import torch
+
+    torch.set_num_threads(1)
+    frames = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    framing.write(control, {"event": "server"})
+    for line in sys.stdin.buffer:
+        spec = json.loads(line)
+        go_read, go_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                os.close(control)
+                os.close(go_write)
+                os.read(go_read, 1)  # wait until the parent knows this pid
+                os.close(go_read)
+                os.setsid()
+                output = os.open(os.path.join(spec["policy"]["write"], "output.txt"),
+                                 os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                os.dup2(output, 1)
+                os.dup2(output, 2)
+                os.close(output)
+                devnull = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(devnull, 0)
+                os.close(devnull)
+                serve(spec, frames)
+            except BaseException:  # noqa: BLE001 - report on stderr, never return into the loop
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(go_read)
+        framing.write(control, {"event": "forked", "pid": pid})
+        os.write(go_write, b"x")
+        os.close(go_write)
+        _, status = os.waitpid(pid, 0)
+        framing.write(control, {"event": "exit", "status": status})
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--server":
+        server(int(sys.argv[2]))
+        return
     spec = json.load(sys.stdin)
     fd = os.dup(1)
     os.dup2(2, 1)  # the submission's prints (and os.write(1, ...)) go to stderr

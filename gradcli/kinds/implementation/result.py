@@ -56,6 +56,7 @@ class ExerciseResult(Outcome):
     load_error: str = ""  # the file failed to load (its own exception, time limit, crash)
     shown_solution: str = ""  # the reference solution's code, with --show-solution
     limits: dict[str, float] = field(default_factory=dict)
+    sandbox: dict = field(default_factory=dict)  # the child's protections (isolation.Protections)
 
     @property
     def passed(self) -> bool:

@@ -33,15 +33,18 @@ class Run:
     protections: Protections | None = None
 
 
-def run(job: dict, *, timeout: float, startup: float = STARTUP_SECONDS, audit: bool = True) -> Run:
-    """Run `job` ({solution, function, forbid, args, memory_mb, cpu_seconds, cases})."""
+def run(job: dict, *, timeout: float, startup: float = STARTUP_SECONDS, audit: bool = True,
+        server: process.Server | None = None) -> Run:
+    """Run `job` ({solution, function, forbid, args, memory_mb, cpu_seconds, cases}) in a
+    fresh runner, or in a child forked by `server` (a preloaded fork server)."""
     spec = {
         "solution": job["solution"], "function": job["function"], "call": "positional",
         "args": job["args"], "cases": job["cases"], "forbid": job["forbid"], "audit": audit,
         "policy": {"read": list(isolation.standard_read_paths()), "write": None,
                    "memory_mb": job["memory_mb"], "cpu_seconds": job["cpu_seconds"]},
     }
-    transcript = process.run(spec, timeout=timeout, startup=startup)
+    transcript = (server.run(spec, timeout=timeout) if server is not None
+                  else process.run(spec, timeout=timeout, startup=startup))
     result = Run(cases=transcript.cases, loaded=transcript.loaded,
                  load_failure=transcript.load_failure, stopped=transcript.stopped,
                  stderr_tail=transcript.stderr_tail, protections=transcript.protections)

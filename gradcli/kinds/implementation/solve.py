@@ -67,7 +67,8 @@ def _solution_path(problem) -> Path | None:
     return path
 
 
-def _check(problem, ref, path: Path, seed: int, *, label: str, shown: str) -> ExerciseResult:
+def _check(problem, ref, path: Path, seed: int, *, label: str, shown: str,
+           server=None) -> ExerciseResult:
     from gradcli.kinds.implementation import verdicts
 
     solution = constraints.read(path, problem.function)
@@ -79,7 +80,7 @@ def _check(problem, ref, path: Path, seed: int, *, label: str, shown: str) -> Ex
         violations += constraints.one_line(solution)
     cases = case_module.make_cases(problem, seed)
     expected = [case_module.expected(problem, ref, c) for c in cases]
-    run = _run(problem, path, cases)
+    run = _run(problem, path, cases, server)
     if run.load_failure is not None and run.load_failure.get("event") == "no_function":
         found = run.load_failure.get("found")
         raise InputError(f"{problem.function!r} is not a function after loading the solution"
@@ -93,11 +94,12 @@ def _check(problem, ref, path: Path, seed: int, *, label: str, shown: str) -> Ex
         violations=tuple(violations), cases=tuple(case_results),
         load_error=verdicts.load_error(run), shown_solution=shown,
         limits={"timeout_seconds": problem.timeout, "memory_mb": problem.memory_mb},
+        sandbox=run.protections.to_json() if run.protections is not None else {},
         checks=_checks(violations, case_results, ref.text, run, problem),
     )
 
 
-def _run(problem, path: Path, cases):
+def _run(problem, path: Path, cases, server=None):
     from gradcli.kinds.implementation import sandbox
 
     job = {
@@ -107,7 +109,7 @@ def _run(problem, path: Path, cases):
         "cpu_seconds": float(problem.timeout) * (len(cases) + 1) + 5,
         "cases": [{"inputs": {k: v.tolist() for k, v in c.inputs.items()}} for c in cases],
     }
-    return sandbox.run(job, timeout=float(problem.timeout))
+    return sandbox.run(job, timeout=float(problem.timeout), server=server)
 
 
 def _rules(problem) -> tuple[str, ...]:

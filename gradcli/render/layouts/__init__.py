@@ -44,6 +44,11 @@ def _backward():
 
     return backward
 
+def _grade():
+    from gradcli.render.layouts import grade
+
+    return grade
+
 def _catalog():
     from gradcli.render.layouts import catalog
 
@@ -58,6 +63,7 @@ LAYOUTS = {
     "implementation": _implementation,
     "backward": _backward,
     "catalog": _catalog,
+    "grade": _grade,
 }
 
 

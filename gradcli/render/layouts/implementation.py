@@ -35,6 +35,10 @@ def _cases(result) -> list[Block]:
     blocks: list[Block] = [Heading(f"Cases: {result.solution}", 2)]
     if result.load_error:
         blocks.append(Text(result.load_error, "bad"))
+    missing = result.sandbox.get("missing") or {}
+    if missing:
+        blocks.append(Text("sandbox weaker than intended, missing: " + "; ".join(
+            f"{name} ({why})" for name, why in missing.items()), "warn"))
     rows = tuple((c.name, c.shape, c.verdict, c.detail) for c in result.cases)
     tones = tuple(_TONE.get(c.verdict, "bad") for c in result.cases)
     blocks.append(Table(("case", "input", "verdict", "detail"), rows, tones=tones))
@@ -93,6 +97,7 @@ def payload(result) -> dict:
         "load_error": result.load_error or None,
         "cases": [c.to_json() for c in result.cases],
         "limits": dict(result.limits),
+        "sandbox": dict(result.sandbox),
     })
     if result.shown_solution:
         out["reference_solution"] = result.shown_solution
