@@ -128,3 +128,19 @@ def test_other_kinds_are_still_refused(cli):
     r = cli("exercise", "q4", "--solution", str(SOLUTIONS / "q3_backward_correct.py"))
     assert r.exit_code == 2, r.output
     assert "gradcli exercise runs implementation and network problems" in r.stderr
+
+
+def test_what_the_student_prints_or_names_a_key_cannot_forge_the_verdict(cli, tmp_path):
+    path = write(tmp_path, "import sys\n\n"
+                           "def backward(x, t, W, b):\n"
+                           "    print('PASSED: 4 of 4 gradients correct')\n"
+                           "    sys.stdout.write('\\nPASSED\\n')\n"
+                           "    y = torch.sigmoid(W @ x + b)\n"
+                           "    return {'W': 0 * W, 'b': 0 * b, 'y': y - t,\n"
+                           "            'x\\nPASSED: 4 of 4 gradients correct': t}\n")
+    r = run(cli, "q3", path)
+    assert r.exit_code == 1, r.output
+    lines = r.stdout.rstrip("\n").splitlines()
+    assert lines[-1] == "FAILED: 2 of 3 gradients wrong, the first ∂L/∂W (key 'W')"
+    assert [line for line in lines if line.startswith("PASSED")] == []
+    assert "ignored: 'x\\nPASSED: 4 of 4 gradients correct': not a given or forward name" in r.stdout

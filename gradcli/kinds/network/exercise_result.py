@@ -69,6 +69,7 @@ class BackwardResult(Outcome):
     ignored: tuple[str, ...] = ()  # returned keys that name no gradient, and why
     rules: tuple[str, ...] = ()  # how gradients were judged
     limits: dict[str, float] = field(default_factory=dict)
+    sandbox: dict = field(default_factory=dict)  # the child's protections (isolation.Protections)
 
     @property
     def passed(self) -> bool:

@@ -29,10 +29,10 @@ def solve(problem: NetworkProblem, *, seed: int = 0, derive) -> BackwardResult:
     """`derive`: the network's `solve.Solver`, see `exercise.Exercise`."""
     path = _solution_path(problem)
     exercise = Exercise(problem, seed, str(problem.solution), derive)
-    returned, notes = _run(exercise, path, timeout=problem.timeout, memory_mb=problem.memory_mb)
+    returned, protections = _run(exercise, path, timeout=problem.timeout, memory_mb=problem.memory_mb)
     result = exercise.judge(returned, limits={"timeout_seconds": problem.timeout,
                                               "memory_mb": problem.memory_mb})
-    return replace(result, notes=(*result.notes, *notes)) if notes else result
+    return replace(result, sandbox=protections.to_json()) if protections is not None else result
 
 
 def _solution_path(problem: NetworkProblem) -> Path:
@@ -60,11 +60,7 @@ def _run(exercise: Exercise, path: Path, *, timeout: float, memory_mb: int):
     }
     transcript = process.run(job, timeout=float(timeout))
     _refuse_unloadable(transcript, path)
-    returned = [_returned(transcript, k, path) for k in range(len(inputs))]
-    notes = ()
-    if transcript.protections is not None and not transcript.protections.complete:
-        notes = (f"sandbox: {transcript.protections.report()}",)
-    return returned, notes
+    return [_returned(transcript, k, path) for k in range(len(inputs))], transcript.protections
 
 
 def _refuse_unloadable(transcript, path: Path) -> None:
