@@ -213,3 +213,14 @@ def test_a_judged_backward_renders_in_every_format_and_ends_with_its_verdict(fmt
     else:
         assert "FAILED: 1 of 7 gradients wrong, the first ∂L/∂b2 (key 'b2')" in text
         assert "missing the sum over the batch" in text
+
+
+def test_a_given_no_line_uses_comes_last_and_its_zero_gradient_is_judged(tmp_path):
+    path = tmp_path / "unused.yaml"
+    path.write_text("format: 1\nkind: network\ndims: {n: 2}\ngiven: {x: [n], u: [n], w: [n]}\n"
+                    "forward:\n  y: w * x\nloss:\n  L: sum(y)\nwrt: [w]\n")
+    exercise = Exercise(load_any(str(path)), 0, "backward.py", Solver)
+    assert reverse_order(exercise.graph) == ["y", "w", "x", "u"]
+    r = exercise.judge([Returned({"w": g["x"], "u": torch.zeros(2, dtype=torch.float64)})
+                        for g in exercise.inputs()])
+    assert r.passed and [g.name for g in r.gradients] == ["w", "u"]

@@ -57,7 +57,8 @@ class Returned:
 
 def reverse_order(graph: Graph) -> list[str]:
     """Every name in reverse-mode order: a forward value once every later line has sent it its
-    gradient (the last line first), a given once the first line that uses it has."""
+    gradient (the last line first), a given once the first line that uses it has; givens no
+    line uses (their gradient is 0) last."""
     first_use: dict[str, str] = {}
     for line in graph.lines:
         for node in walk(line.node):
@@ -70,7 +71,7 @@ def reverse_order(graph: Graph) -> list[str]:
         for node in walk(line.node):
             if isinstance(node, Name) and first_use.get(node.id) == line.name and node.id not in out:
                 out.append(node.id)
-    return out
+    return out + [n for n in graph.given if n not in out]
 
 
 class Exercise:

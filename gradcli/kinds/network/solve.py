@@ -235,11 +235,11 @@ class Solver:
 def solve(problem, *, seed: int = 0) -> NetworkResult:
     from gradcli.kinds.network.graph import LineFailed
 
-    if problem.solution is not None:  # `exercise --solution`: judge the student's backward
-        from gradcli.kinds.network.exercise_run import solve as exercise
-
-        return exercise(problem, seed=seed, derive=Solver)
     try:
+        if problem.solution is not None:  # `exercise --solution`: judge the student's backward
+            from gradcli.kinds.network.exercise_run import solve as exercise
+
+            return exercise(problem, seed=seed, derive=Solver)
         return Solver(problem, seed).result()
     except LineFailed as failed:
         raise problem.locate(failed.key, failed.error) from None
