@@ -47,10 +47,20 @@ def _solution_path(problem: NetworkProblem) -> Path:
 
 
 def _run(exercise: Exercise, path: Path, *, timeout: float, memory_mb: int):
-    from gradcli.sandbox import isolation, process
+    from gradcli.sandbox import process
+
+    transcript = process.run(job(exercise, path, timeout=timeout, memory_mb=memory_mb),
+                             timeout=float(timeout))
+    return returned(transcript, len(exercise.points), path), transcript.protections
+
+
+def job(exercise: Exercise, path: Path, *, timeout: float, memory_mb: int) -> dict:
+    """The sandbox job: call `backward` by keyword at each point; inputs only, no answers.
+    (Public so that a grader running many submissions builds the same job.)"""
+    from gradcli.sandbox import isolation
 
     inputs = exercise.inputs()
-    job = {
+    return {
         "solution": str(path), "function": FUNCTION, "call": "keywords",
         "args": list(inputs[0]) if inputs else [], "forbid": [], "audit": True,
         "cases": [{"inputs": {k: v.tolist() for k, v in given.items()}} for given in inputs],
@@ -58,9 +68,13 @@ def _run(exercise: Exercise, path: Path, *, timeout: float, memory_mb: int):
                    "memory_mb": int(memory_mb),
                    "cpu_seconds": float(timeout) * (len(inputs) + 1) + 5},
     }
-    transcript = process.run(job, timeout=float(timeout))
+
+
+def returned(transcript, points: int, path: Path) -> list[Returned]:
+    """Each point's validated dict (or why there is none) from a `process.Transcript`;
+    InputError where the submission cannot be judged at all (see the module docstring)."""
     _refuse_unloadable(transcript, path)
-    return [_returned(transcript, k, path) for k in range(len(inputs))], transcript.protections
+    return [_returned(transcript, k, path) for k in range(points)]
 
 
 def _refuse_unloadable(transcript, path: Path) -> None:
