@@ -43,7 +43,7 @@ def exercise(
     def work():
         from gradcli.api import solve
 
-        loaded = _load(problem)
+        loaded = _load(problem, kinds=("implementation", "network"))
         if loaded.kind == "network":
             return [solve(_backward(loaded, solution, show_solution, timeout, memory), seed=seed)]
         # The solution checked: --solution, else the file's `solution:`, else (with
@@ -58,17 +58,18 @@ def exercise(
     execute(Options(fmt, seed, debug), work)
 
 
-def _load(spec: str):
-    """The one implementation problem that PROBLEM names (a file, `-`, or a bundled name)."""
+def _load(spec: str, kinds: tuple[str, ...] = ("implementation",)):
+    """The one problem of one of `kinds` that PROBLEM names (a file, `-`, or a bundled name).
+    `grade` takes implementation problems only (for now), `exercise` network ones too."""
     from gradcli.problems.load import expand, load_any
 
     files = expand([spec])
     if len(files) != 1:
         raise InputError(f"names {len(files)} problem files; exercise checks one", file=spec)
     loaded = load_any(files[0])
-    if loaded.kind not in ("implementation", "network"):
-        raise InputError(f"is a {loaded.kind} problem; gradcli exercise runs implementation "
-                         "and network problems", file=loaded.origin.file or spec,
+    if loaded.kind not in kinds:
+        raise InputError(f"is a {loaded.kind} problem; gradcli exercise runs "
+                         f"{' and '.join(kinds)} problems", file=loaded.origin.file or spec,
                          hint="gradcli check solves every kind")
     return loaded
 
