@@ -96,3 +96,59 @@ def test_missing_function_is_bad_input_with_a_suggestion(tmp_path):
     with pytest.raises(InputError) as err:
         solution(tmp_path, "def normalise_tensor(X):\n    return X\n", function="normalize_tensor")
     assert err.value.hint == "did you mean 'normalise_tensor'?"
+
+
+# -- dynamic code -----------------------------------------------------------------------------
+
+
+def dynamic(tmp_path, body: str) -> list[tuple[int, str]]:
+    return [(v.line, v.detail) for v in constraints.dynamic_code(solution(tmp_path, body))]
+
+
+@pytest.mark.parametrize("body, found", [
+    ("def f(X):\n    return eval('X')\n", [(2, "eval (runs or reaches code by name)")]),
+    ("def f(X):\n    exec('pass')\n    return X\n", [(2, "exec (runs or reaches code by name)")]),
+    ("def f(X):\n    return getattr(X, 'me' + 'an')()\n",
+     [(2, "getattr with a name computed at run time")]),
+    ("def f(X):\n    g = getattr\n    return X\n", [(2, "getattr with a name computed at run time")]),
+    ("def f(X):\n    return getattr(X, '__class__')\n",
+     [(2, 'getattr(..., "__class__") (a dunder attribute reaches interpreter internals)')]),
+    ("def f(X):\n    return X.__class__\n",
+     [(2, ".__class__ (a dunder attribute reaches interpreter internals)")]),
+    ("import torch\ndef f(X):\n    return torch._C._nn\n",
+     [(3, "._nn (private internals reach functions under other names)")]),
+    ("import torch\ndef f(X):\n    return torch.ops.aten.flip(X, [1])\n",
+     [(3, ".ops (loads or reaches code outside the file)")]),
+    ("import importlib\ndef f(X):\n    return X\n",
+     [(1, "import of importlib (not one of torch, math, numpy, typing, __future__, functools, "
+          "itertools, collections, dataclasses, numbers)")]),
+    ("from torch import _C\ndef f(X):\n    return X\n",
+     [(1, "import of torch._C (private internals reach functions under other names)")]),
+    ("import torch.utils.cpp_extension\ndef f(X):\n    return X\n",
+     [(1, "import of torch.utils.cpp_extension (loads or reaches code outside the file)")]),
+    ("def f(X):\n    return __builtins__\n", [(2, "__builtins__ (interpreter internals)")]),
+    ("def f(X):\n    return (lambda: 0).__code__\n",
+     [(2, ".__code__ (a dunder attribute reaches interpreter internals)")]),
+    ("def f(X):\n    g = (x for x in X)\n    return g.gi_frame\n",
+     [(3, ".gi_frame (frames and code objects reach the runner's state)")]),
+    ("def f(X):\n    match X:\n        case object(mean=m):\n            return m(0)\n",
+     [(3, "a class pattern with keywords (it reads attributes by name)")]),
+    ("def f(X):\n    return open('/etc/passwd').read()\n",
+     [(2, "open (runs or reaches code by name)")]),
+])
+def test_dynamic_code_is_refused_at_its_line(tmp_path, body, found):
+    assert dynamic(tmp_path, body) == found
+
+
+@pytest.mark.parametrize("fixture", ["q1_correct.py", "q1_guarded.py", "q1_wrong.py",
+                                     "q2_correct.py", "q2_two_lines.py", "q2_raises.py"])
+def test_ordinary_solutions_are_not_dynamic(fixture):
+    from pathlib import Path
+
+    path = Path(__file__).parent / "solutions" / fixture
+    function = "normalize_tensor" if fixture.startswith("q1") else "reverse_rows"
+    assert constraints.dynamic_code(constraints.read(path, function)) == []
+
+
+def test_getattr_with_a_literal_public_name_is_left_to_the_forbid_check(tmp_path):
+    assert dynamic(tmp_path, "def f(X):\n    return getattr(X, 'sum')()\n") == []

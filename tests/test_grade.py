@@ -98,3 +98,25 @@ def test_a_network_problem_is_not_graded(cli, tmp_path):
     r = cli("grade", "q3", str(tmp_path))
     assert r.exit_code == 2
     assert "gradcli exercise runs implementation problems" in r.output
+
+
+def test_an_incomplete_sandbox_is_refused_unless_the_user_accepts_it(cli, tmp_path, monkeypatch):
+    from gradcli.sandbox import isolation
+
+    weak = isolation.Protections(active=("pdeathsig", "rlimits", "landlock"),
+                                 missing=(("seccomp", "pyseccomp/libseccomp unavailable"),),
+                                 landlock_abi=7)
+    monkeypatch.setattr(isolation, "probe", lambda: weak)
+    root = tmp_path / "one"
+    root.mkdir()
+    shutil.copy(SOLUTIONS / "q2_correct.py", root / "a.py")
+    r = cli("grade", "q2", str(root))
+    assert r.exit_code == 2
+    assert "the sandbox is incomplete here, missing: seccomp (pyseccomp/libseccomp unavailable)" in r.output
+    assert "--allow-weaker-sandbox" in r.output
+    r = cli("grade", "q2", str(root), "--allow-weaker-sandbox", "--format", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["sandbox"] == "pdeathsig: active; rlimits: active; landlock: active (ABI 7); " \
+                             "seccomp: MISSING (pyseccomp/libseccomp unavailable)"
+    assert [s["verdict"] for s in doc["submissions"]] == ["pass"]

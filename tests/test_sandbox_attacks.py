@@ -33,6 +33,10 @@ Q1 = ROOT / "gradcli" / "bundled" / "q1.yaml"
 SECRET = "TOP SECRET 4242"
 KEY = "PRIVATE KEY 7777"
 
+# Each run costs a gradcli start and a torch import: the default suite keeps one or two of
+# each family of attack, `-m slow` runs every one.
+SLOW = pytest.mark.slow
+
 pytestmark = pytest.mark.skipif(isolation.probe().missing != (),
                                 reason=f"a protection is missing here: {isolation.probe().report()}")
 
@@ -126,6 +130,7 @@ def test_old_style_case_ok_messages_written_to_the_pipe_break_the_protocol(tmp_p
     assert set(verdicts(doc)[1:]) == {"not run"}
 
 
+@SLOW
 def test_a_forged_transcript_with_right_answers_computed_by_mean_is_refused_statically(tmp_path):
     r, doc = attack(tmp_path, "attack_forges_frames_with_mean.py", problem="q1")
     details = {v["detail"] for v in doc["constraints"]["violations"]}
@@ -134,15 +139,11 @@ def test_a_forged_transcript_with_right_answers_computed_by_mean_is_refused_stat
     assert any(v["what"] == "torch.mean" for v in doc["constraints"]["violations"])
 
 
-def test_forged_frames_are_only_results_the_parent_compares(tmp_path):
-    # Unconstrained, the forged transcript carries right answers: that is a correct solution
-    # computed another way, so the frames cannot claim more than values. Here they are
-    # checked like any result, case by case, with the parent's own expected values.
-    solution = _arena(tmp_path, "attack_forges_frames_with_mean.py")
-    r = gradcli("exercise", str(_unconstrained(tmp_path)), "--solution", str(solution), "--format", "json")
-    doc = json.loads(r.stdout)
-    assert [c["max_abs_error"] < 1e-12 for c in doc["cases"] if c["verdict"] == "passed"]
-    assert runners() == []
+def test_forged_frames_claiming_to_pass_are_judged_by_their_values(tmp_path):
+    # A complete, well-formed forged transcript: its headers say passed, its values are X*0.
+    r, doc = attack(tmp_path, "attack_forges_verdict_fields.py")
+    assert verdicts(doc)[:3] == ["wrong"] * 3
+    assert doc["cases"][0]["got"] == 0.0
 
 
 def test_a_non_integer_case_index_is_a_failed_case_not_an_internal_error(tmp_path):
@@ -156,13 +157,15 @@ def test_a_non_integer_case_index_is_a_failed_case_not_an_internal_error(tmp_pat
 
 @pytest.mark.parametrize("fixture, line, detail", [
     ("attack_exec_mean.py", 7, "exec (runs or reaches code by name)"),
-    ("attack_guard_closure.py", 6, ".__closure__ (a dunder attribute reaches interpreter internals)"),
-    ("attack_tensorbase.py", 6, "._C (private internals reach functions under other names)"),
+    pytest.param("attack_guard_closure.py", 6,
+                 ".__closure__ (a dunder attribute reaches interpreter internals)", marks=SLOW),
+    pytest.param("attack_tensorbase.py", 6,
+                 "._C (private internals reach functions under other names)", marks=SLOW),
     ("attack_ops_aten.py", 6, ".ops (loads or reaches code outside the file)"),
-    ("attack_getattr_tricks.py", 8, "vars (runs or reaches code by name)"),
-    ("attack_edits_recorded_path.py", 2, "import of sys (not one of torch, math, numpy, typing, "
-                                         "__future__, functools, itertools, collections, "
-                                         "dataclasses, numbers)"),
+    pytest.param("attack_getattr_tricks.py", 8, "vars (runs or reaches code by name)", marks=SLOW),
+    pytest.param("attack_edits_recorded_path.py", 2,
+                 "import of sys (not one of torch, math, numpy, typing, __future__, functools, "
+                 "itertools, collections, dataclasses, numbers)", marks=SLOW),
 ])
 def test_forbidden_function_by_a_dynamic_route_is_refused_with_its_line(tmp_path, fixture, line, detail):
     r, doc = attack(tmp_path, fixture, problem="q1")
@@ -180,8 +183,9 @@ def test_refusal_is_named_in_the_plain_verdict_line(tmp_path):
 
 
 @pytest.mark.parametrize("fixture", [
-    "attack_ctypes_system.py", "attack_ctypes_unlink.py", "attack_posixsubprocess.py",
-    "attack_file_metadata.py", "attack_sqlite.py",
+    "attack_ctypes_system.py", pytest.param("attack_ctypes_unlink.py", marks=SLOW),
+    "attack_posixsubprocess.py", pytest.param("attack_file_metadata.py", marks=SLOW),
+    pytest.param("attack_sqlite.py", marks=SLOW),
 ])
 def test_file_and_process_attacks_past_the_audit_hook_change_nothing(tmp_path, fixture):
     attack(tmp_path, fixture)
@@ -249,14 +253,13 @@ print(json.dumps({"statuses": [run.outcomes[i]["status"] if i in run.outcomes el
 """
 
 
-SLOW = pytest.mark.slow  # the same attacks run through the CLI above, with the hook on
-
-
 @pytest.mark.parametrize("fixture", [
-    "attack_ctypes_system.py", pytest.param("attack_ctypes_unlink.py", marks=SLOW),
+    pytest.param("attack_ctypes_system.py", marks=SLOW),
+    pytest.param("attack_ctypes_unlink.py", marks=SLOW),
     "attack_ctypes_fork_daemon.py", pytest.param("attack_posixsubprocess.py", marks=SLOW),
     pytest.param("attack_file_metadata.py", marks=SLOW), pytest.param("attack_sqlite.py", marks=SLOW),
-    pytest.param("attack_pidfd_kill.py", marks=SLOW), "attack_sigstop_parent.py",
+    pytest.param("attack_pidfd_kill.py", marks=SLOW),
+    pytest.param("attack_sigstop_parent.py", marks=SLOW),
     pytest.param("attack_udp_sendmsg.py", marks=SLOW), pytest.param("attack_leaks_secrets.py", marks=SLOW),
     pytest.param("attack_forges_old_messages.py", marks=SLOW),
     pytest.param("attack_bad_case_index.py", marks=SLOW),

@@ -205,6 +205,7 @@ def test_a_frame_round_trips_with_its_tensors():
     (framing.HEADER.pack(framing.MAGIC, 2, 0) + b"[]", "not an object with an event name"),
     (framing.HEADER.pack(framing.MAGIC, 20, 0) + b'{"event": "x"', "ended inside a frame"),
     (framing.encode({"event": "x", "v": 1})[:-3].replace(b"1", b"N") + b"NaN}", "not JSON"),
+    (framing.HEADER.pack(framing.MAGIC, 60000, 0) + b"[" * 60000, "not JSON (RecursionError)"),
 ])
 def test_malformed_bytes_are_refused_with_a_reason(data, message):
     with pytest.raises(framing.Malformed, match=re.escape(message)):

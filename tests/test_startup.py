@@ -82,7 +82,8 @@ sys.stderr.write("\\nPROBE " + json.dumps(sorted(n for n in sys.modules if n.sta
 @pytest.mark.parametrize(("args", "modules"), [
     (("list",), ["gradcli.cli.app", "gradcli.cli.catalog"]),
     (("--help",), ["gradcli.cli.app", *(f"gradcli.cli.{m}" for m in
-                   ("catalog", "check", "derive", "exercise", "pool", "schema", "vanish"))]),
+                   ("catalog", "check", "derive", "exercise", "grade", "pool", "schema",
+                    "vanish"))]),
 ], ids=" ".join)
 def test_a_command_imports_only_its_own_command_module(args, modules):
     run = subprocess.run([sys.executable, "-c", CLI_PROBE, json.dumps(args)], capture_output=True,

@@ -137,7 +137,7 @@ class Reader:
         del self.buffer[:total]
         try:
             meta = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # deep nesting too
             raise Malformed(f"a frame header is not JSON ({exc.__class__.__name__})") from None
         if not isinstance(meta, dict) or not isinstance(meta.get("event"), str):
             raise Malformed("a frame header is not an object with an event name")

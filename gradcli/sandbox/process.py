@@ -127,9 +127,10 @@ class _Stop(Exception):
 
 
 def _collect(proc, reader: framing.Reader, out: Transcript, *, timeout: float, startup: float) -> None:
-    """`proc` has kill() -> None, wait(timeout=None) (raises subprocess.TimeoutExpired), pid
-    and returncode: a Popen, or a `_Forked` child of a fork server."""
-    """Read frames in the one order the protocol allows; record where and why it stopped."""
+    """Read frames in the one order the protocol allows; record where and why it stopped.
+
+    `proc` has kill(), wait(timeout=None) (raising subprocess.TimeoutExpired), pid and
+    returncode: a Popen, or a `_Forked` child of a fork server."""
     case: int | None = None
     try:
         frame = _next(proc, reader, time.monotonic() + startup, started=False, timeout=timeout)

@@ -3,7 +3,7 @@
 The flow: read the solution file statically (`constraints`: syntax, the function, forbidden
 uses, one line), build seeded cases and the reference's answers in this process (`cases`),
 run the solution on the same inputs in a child process with time and memory limits
-(`sandbox`, `_child.py`: the only place gradcli runs user code), and compare in float64.
+(`sandbox`, `gradcli/sandbox/runner.py`: the only place gradcli runs user code), and compare in float64.
 
 Comparison, precisely: per entry, |got - expected| <= atol + rtol·|expected| (named tolerance
 IMPLEMENTATION below); shapes must match exactly. Where the reference is NaN (0/0, e.g. a
