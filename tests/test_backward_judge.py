@@ -224,3 +224,13 @@ def test_a_given_no_line_uses_comes_last_and_its_zero_gradient_is_judged(tmp_pat
     r = exercise.judge([Returned({"w": g["x"], "u": torch.zeros(2, dtype=torch.float64)})
                         for g in exercise.inputs()])
     assert r.passed and [g.name for g in r.gradients] == ["w", "u"]
+
+
+def test_zeros_are_not_named_the_gradient_of_a_given_nothing_uses(tmp_path):
+    path = tmp_path / "unused.yaml"
+    path.write_text("format: 1\nkind: network\ndims: {n: 2}\ngiven: {x: [n], u: [n], w: [n]}\n"
+                    "forward:\n  y: w * x\nloss:\n  L: sum(y)\nwrt: [w]\n")
+    exercise = Exercise(load_any(str(path)), 0, "backward.py", Solver)
+    r = exercise.judge([Returned({"w": torch.zeros(2, dtype=torch.float64)}) for _ in exercise.inputs()])
+    assert r.first_wrong == "w"
+    assert r.hint == "no known mistake matches; ∂L/∂w = x"

@@ -117,7 +117,7 @@ class Exercise:
         first = next((m for m in marks if not m.passed), None)
         return BackwardResult(
             kind="backward", name=self.problem.name or "backward exercise", seed=self.seed,
-            checks=tuple(_check(m, self.graph.loss) for m in marks),
+            checks=tuple(_check(m) for m in marks),
             notes=(*self.graph.notes, *_float_notes(ran)), source=self.problem.source,
             description=self.problem.description, solution=self.solution,
             arguments=self.arguments(), loss=self.graph.loss, gradients=marks,
@@ -197,7 +197,7 @@ def _truths(solver, points, judged):
     return truth, envs, notes
 
 
-def _check(mark: GradientMark, loss: str):
+def _check(mark: GradientMark):
     from gradcli.results import Check
 
     return Check(what=f"{mark.label}: {FUNCTION} vs gradcli", passed=mark.passed,
@@ -271,7 +271,7 @@ class _Grader:
     def _other_variable(self, name: str, got: list[Tensor]) -> str:
         """Returned as ∂L/∂name: the gradient of another variable (δ as ∂L/∂y, Wᵀδ as ∂L/∂W)."""
         for other, values in self.truth.items():
-            if other == name:
+            if other == name or _zero(values):
                 continue
             for transposed in (False, True):
                 if transposed and values[0].dim() != 2:
@@ -308,7 +308,7 @@ class _Grader:
     def _other_variable_shaped(self, name: str, got: Tensor) -> str:
         for other, values in self.truth.items():
             fitted = _fit(got, tuple(values[0].shape))
-            if other != name and fitted is not None and _same(fitted, values[0]):
+            if other != name and not _zero(values) and fitted is not None and _same(fitted, values[0]):
                 label = f"∂{self.graph.loss}/∂{other}"
                 return (f"the gradient of the wrong variable: this is {label} "
                         f"= {self.judge.pretty.get(other, label)} (shaped like {other}), not "
@@ -332,6 +332,12 @@ def _fit(value: Tensor, want: tuple[int, ...]) -> Tensor | None:
     if value.dim() == 1 and len(want) == 2 and 1 in want:
         return value.reshape(want)
     return None
+
+
+def _zero(values: list[Tensor]) -> bool:
+    """A gradient that is 0 everywhere (a given nothing uses) names no mistake: zeros returned
+    for ∂L/∂W are not "the gradient of u"."""
+    return all(not bool(v.ne(0).any()) for v in values)
 
 
 def _same(a: Tensor, b: Tensor) -> bool:
