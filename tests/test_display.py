@@ -31,6 +31,14 @@ PINNED = {
         '∂L/∂S = A*(∂L/∂A - sum(∂L/∂A*A, dim=1))',
         '  where ∂L/∂A = (O - T) @ V.T',
     ],
+    'net_backward': [
+        '∂L/∂W2 = H.T @ (Y - T)',
+        '∂L/∂b2 = sum(Y - T, dim=0)',
+        '∂L/∂W1 = X.T @ δ',
+        '∂L/∂b1 = sum(δ, dim=0)',
+        '  where ∂L/∂H = (Y - T) @ W2.T',
+        '  where δ = ∂L/∂Z1 = ∂L/∂H*H*(1 - H)',
+    ],
     'net_batch_linear': [
         '∂L/∂W = X.T @ ∂L/∂Y',
         '∂L/∂b = sum(∂L/∂Y, dim=0)',

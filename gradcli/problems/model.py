@@ -83,6 +83,11 @@ class NetworkProblem(Problem):
     values: dict[str, Any] = field(default_factory=dict)
     hessians: tuple[str, ...] = ()  # given variables whose ∂²L/∂w² is derived
     hessian_claims: dict[str, str] = field(default_factory=dict)
+    # `exercise --solution` (not problem-file keys): a student's backward(**given) to check
+    # instead of the derivation alone, and the limits of the child process that runs it.
+    solution: str | None = None
+    timeout: float = 5.0  # seconds per step (loading the file, each sample point)
+    memory_mb: int = 1024  # address space the solution may add on top of torch
 
     kind = "network"
 

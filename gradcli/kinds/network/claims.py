@@ -138,6 +138,14 @@ class Judge:
                 return False
         return True
 
+    def hint(self, name: str, values: list[Tensor]) -> str:
+        """The catalogue's hint for wrong values of ∂L/∂name (one per point, shaped like
+        name), or "": a student's returned gradient is judged by the same patterns as a claim."""
+        return self._hint(name, values)
+
+    def answer(self, name: str) -> str:
+        return self._answer(name)
+
     def _evaluate(self, node: Node, env, want: Shape, key: str) -> Tensor:
         try:
             value = Evaluator(env)(node)

@@ -317,6 +317,10 @@ def solve(problem, *, seed: int = 0) -> NetworkResult:
     from gradcli.kinds.network.graph import LineFailed
 
     try:
+        if problem.solution is not None:  # `exercise --solution`: judge the student's backward
+            from gradcli.kinds.network.exercise_run import solve as exercise
+
+            return exercise(problem, seed=seed, derive=Solver)
         return Solver(problem, seed).result()
     except LineFailed as failed:
         raise problem.locate(failed.key, failed.error) from None

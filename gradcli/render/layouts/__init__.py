@@ -39,6 +39,11 @@ def _implementation():
 
     return implementation
 
+def _backward():
+    from gradcli.render.layouts import backward
+
+    return backward
+
 def _grade():
     from gradcli.render.layouts import grade
 
@@ -56,6 +61,7 @@ LAYOUTS = {
     "pooling": _pooling,
     "vanishing": _vanishing,
     "implementation": _implementation,
+    "backward": _backward,
     "catalog": _catalog,
     "grade": _grade,
 }
