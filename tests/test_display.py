@@ -118,7 +118,7 @@ PINNED = {
         '∂L/∂w = 2*X.T @ (X @ w - y)',
     ],
     'net_log_softmax_nll': [
-        '∂L/∂Z = (softmax(Z, dim=1)*sum(Y, dim=1) - Y)/4',
+        '∂L/∂Z = (softmax(Z, dim=1) - Y)/N',
         '∂L/∂W = X.T @ ∂L/∂Z',
     ],
     'net_logistic': [
@@ -182,7 +182,7 @@ PINNED = {
     'q1_grad': [
         '∂L/∂X = ∂L/∂Xc - sum(∂L/∂Xc, dim=0)/m',
         '  where ∂L/∂r = -sum(C*Y/r, dim=0)',
-        '  where ∂L/∂Xc = C/r + ∂L/∂r*Xc/r',
+        '  where ∂L/∂Xc = (C + ∂L/∂r*Xc)/r',
     ],
     'q3': [
         '∂L/∂y = y - t',

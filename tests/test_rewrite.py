@@ -283,3 +283,33 @@ def test_positive_term_first_keeps_the_value(i, j, c, seed):
     after = R.everywhere(rule("positive term first"), before)
     assert equal(before, after, seed), (unparse(before), unparse(after))
     assert not unparse(after).startswith("-")
+
+
+# -- rows declared to sum to one -----------------------------------------------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from([Num(1), Num(4), DimNum(4, symbol="N")]), st.booleans(),
+       st.integers(0, 2**31 - 1))
+def test_rows_sum_to_one_keeps_the_value_for_one_hot_rows(divisor, product_first, seed):
+    gen = torch.Generator().manual_seed(seed)
+    Y = torch.nn.functional.one_hot(torch.randint(0, 3, (5,), generator=gen), 3).double()
+    Z = torch.randn(5, 3, generator=gen, dtype=torch.float64)
+    row_sum = Call("sum", (Binary("/", Name("Y"), divisor),), (("dim", Num(1)),))
+    soft = Call("softmax", (Name("Z"),), (("dim", Num(1)),))
+    before = Binary("*", row_sum, soft) if product_first else Binary("*", soft, row_sum)
+    after = R.everywhere(R.rewrites(is_scalar, frozenset({"Y"}))[0], before)
+    assert "sum" not in unparse(after)
+    env = {"Y": Y, "Z": Z}
+    torch.testing.assert_close(evaluate(after, env), evaluate(before, env), rtol=1e-12, atol=0)
+
+
+def test_rows_sum_to_one_needs_the_declaration():
+    # an undeclared Y is any real matrix: sum(Y, dim=1) stays (the rewrite is never a guess)
+    node = parse("softmax(Z, dim=1)*sum(Y, dim=1)", variables={"Y", "Z"})
+    assert R.everywhere(R.rewrites(is_scalar)[0], node) == node
+
+
+def test_a_sum_over_a_named_dim_is_one_fraction():
+    node = Binary("-", Binary("/", Name("S"), DimNum(4, symbol="N")),
+                  Binary("/", Name("Y"), DimNum(4, symbol="N")))
+    assert unparse(R.everywhere(rule("common coefficient"), node)) == "(S - Y)/4"

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gradcli.expr.ast import Binary, Call, Node, Num, Transpose, Unary
+from gradcli.expr.ast import Binary, Call, Name, Node, Num, Transpose, Unary
 from gradcli.kinds.network import algebra as A
 
 
@@ -170,8 +170,19 @@ def common_coefficient(node: Node) -> Node:
     if not (isinstance(node, Binary) and node.op in "+-"):
         return node
     terms = _terms(node)
+    if any(rest is None for _, rest in terms):
+        return node
+    divisors = {r.right for _, r in terms if isinstance(r, Binary) and r.op == "/"}
+    if len(divisors) == 1 and all(isinstance(r, Binary) and r.op == "/" for _, r in terms):
+        d = divisors.pop()  # a/N - b/N -> (a - b)/N, N a named dim (or any one divisor)
+        ordered = sorted(terms, key=lambda t: t[0] < 0)
+        total: Node = A.ZERO
+        for c, rest in ordered:
+            part = A.scale(abs(c), rest.left)
+            total = A.add(total, part) if c > 0 else A.sub(total, part)
+        return Binary("/", total, d)
     sizes = {abs(c) for c, _ in terms}
-    if len(sizes) != 1 or any(rest is None for _, rest in terms):
+    if len(sizes) != 1:
         return node
     k = 1 / sizes.pop()
     if k <= 1 or k != int(k) or k > 1e6:
@@ -277,9 +288,44 @@ def outer_diagonal(node: Node) -> Node:
     return A.scale(m.c_num / m.c_den, A.mul(outer.left, outer.right.operand))
 
 
-def rewrites(is_scalar: Callable[[Node], bool] | None = None) -> tuple[Rewrite, ...]:
-    """The normalisations, in the order they are tried."""
+def _row_sum(node: Node, names: frozenset[str]) -> Node | None:
+    """What sum(Y, dim=1) is (1, or c for sum(c·Y) and sum(Y/c)) for a Y whose rows are
+    declared to sum to 1 (one-hot or distribution); None for any other node."""
+    if not (isinstance(node, Call) and node.func == "sum" and len(node.args) == 1):
+        return None
+    dim, arg = node.kwarg("dim"), node.args[0]
+    if not (isinstance(dim, Num) and dim.value == 1):
+        return None
+    if isinstance(arg, Name) and arg.id in names:
+        return A.ONE
+    if isinstance(arg, Binary) and arg.op in "*/" and isinstance(arg.left, Name) and \
+            arg.left.id in names and isinstance(arg.right, Num):
+        return arg.right if arg.op == "*" else A.div(A.ONE, arg.right)
+    if isinstance(arg, Binary) and arg.op == "*" and isinstance(arg.right, Name) and \
+            arg.right.id in names and isinstance(arg.left, Num):
+        return arg.left
+    return None
+
+
+def rows_sum_to_one(names: frozenset[str]) -> Callable[[Node], Node]:
+    """u ⊙ sum(Y, dim=1) = u where the file declares Y's rows one-hot or a distribution: the
+    declaration, never a guess, is what makes `softmax(Z) - Y` the textbook form."""
+    def apply(node: Node) -> Node:
+        if isinstance(node, Binary) and node.op == "*":
+            left, right = _row_sum(node.left, names), _row_sum(node.right, names)
+            if left is not None or right is not None:
+                return A.mul(left or node.left, right or node.right)
+        return node
+    return apply
+
+
+def rewrites(is_scalar: Callable[[Node], bool] | None = None,
+             row_stochastic: frozenset[str] = frozenset()) -> tuple[Rewrite, ...]:
+    """The normalisations, in the order they are tried; `row_stochastic` names the givens
+    declared one-hot or distribution rows."""
     return (
+        Rewrite("rows sum to one", "u ⊙ sum(Y, dim=1) = u (Y's rows declared to sum to 1)",
+                rows_sum_to_one(row_stochastic)),
         Rewrite("inverse of an inverse", "inv(inv(X)) = X", inverse_of_inverse),
         Rewrite("inverse pair", "M⁻¹ M = M M⁻¹ = I", cancel_inverse_pairs),
         Rewrite("cancel powers", "x^a ⊙ x^b ⊘ x^c = x^(a+b−c)", cancel_powers),

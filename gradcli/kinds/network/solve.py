@@ -57,7 +57,9 @@ class Solver:
 
         if has_index_form(node):
             return node
-        rules = rewrites(self.bp._is_scalar)
+        declared = self.graph.shapes.kinds
+        rules = rewrites(self.bp._is_scalar, frozenset(
+            n for n, (kind, _) in declared.items() if kind in ("onehot", "distribution")))
 
         def simplify(n: Node) -> Node:
             return normalise(n, self.guard, rules)[0]
