@@ -94,7 +94,8 @@ class Forward:
         return t
 
     def _factor(self, c: Node, t: Node | None, primal: Node) -> Node | None:
-        """c ⊙ du, written as course notation writes it: diag(c) du, c du, or c (du)ᵀ-free outer."""
+        """c ⊙ du as course notation writes it: c du for a scalar c, diag(c) du for a column c,
+        and the outer product c du when du is a scalar's (row) differential."""
         if t is None:
             return None
         if is_scalarlike(self.shape(c)):
