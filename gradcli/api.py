@@ -66,3 +66,23 @@ def solve(problem: Problem, *, seed: int = 0) -> Outcome:
     header = {key: getattr(problem, key) for key in ("source", "description")
               if getattr(problem, key) and not getattr(result, key)}
     return replace(result, **header) if header else result
+
+
+def _grade_implementation() -> Callable[..., Outcome]:
+    from gradcli.kinds.implementation.grade import grade
+
+    return grade
+
+
+def _grade_network() -> Callable[..., Outcome]:
+    from gradcli.kinds.network.grade import grade
+
+    return grade
+
+
+# `gradcli grade PROBLEM DIR`: the kinds whose students hand in code, each with its grader
+# (`grade(problem, folder, *, jobs, seed, allow_weaker, progress) -> GradeResult`).
+GRADERS: dict[str, Callable[[], Callable[..., Outcome]]] = {
+    "implementation": _grade_implementation,
+    "network": _grade_network,
+}

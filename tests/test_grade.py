@@ -94,10 +94,11 @@ def test_bad_input_exits_2(cli, tmp_path, args, message):
     assert message in r.output
 
 
-def test_a_network_problem_is_not_graded(cli, tmp_path):
-    r = cli("grade", "q3", str(tmp_path))
+def test_a_problem_with_no_student_code_is_not_graded(cli, tmp_path):
+    # network problems are graded as backward passes (test_grade_backward.py); pooling has no code
+    r = cli("grade", "q6", str(tmp_path))
     assert r.exit_code == 2
-    assert "gradcli exercise runs implementation problems" in r.output
+    assert "is a pooling problem" in r.output and "implementation and network" in r.output
 
 
 def test_an_incomplete_sandbox_is_refused_unless_the_user_accepts_it(cli, tmp_path, monkeypatch):

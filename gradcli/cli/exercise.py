@@ -71,7 +71,7 @@ def exercise(
 
 def _load(spec: str, kinds: tuple[str, ...] = ("implementation",)):
     """The one problem of one of `kinds` that PROBLEM names (a file, `-`, or a bundled name).
-    `grade` takes implementation problems only (for now), `exercise` network ones too."""
+    `grade` and `exercise` take implementation and network (backward-pass) problems."""
     from gradcli.problems.load import expand, load_any
 
     files = expand([spec])

@@ -1,4 +1,4 @@
-"""`gradcli grade PROBLEM DIR`: grade a folder of submissions to an implementation problem."""
+"""`gradcli grade PROBLEM DIR`: grade a folder of submissions (implementation code, or backward passes)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ REPORT_SUFFIXES = (".csv", ".json")
 @app.command()
 def grade(
     problem: str = typer.Argument(..., metavar="PROBLEM",
-                                  help="A problem file (kind: implementation) or a bundled name."),
+                                  help="A problem file (kind: implementation, or network for backward passes) or a bundled name."),
     folder: str = typer.Argument(..., metavar="DIR",
                                  help="Each *.py in DIR, or the single .py of each subfolder, is "
                                       "one submission."),
@@ -38,15 +38,15 @@ def grade(
     """Run every submission in DIR in the sandbox and tabulate verdicts and scores."""
 
     def work():
+        from gradcli.api import GRADERS
         from gradcli.cli.exercise import _load
-        from gradcli.kinds.implementation.grade import grade as run
 
         target = Path(report) if report else None
         if target is not None and target.suffix.lower() not in REPORT_SUFFIXES:
             raise InputError(f"--report must end in .csv or .json, got {report}")
-        loaded = replace(_load(problem), timeout=timeout, memory_mb=memory)
+        loaded = replace(_load(problem, tuple(GRADERS)), timeout=timeout, memory_mb=memory)
         with _progress() as tick:
-            result = run(loaded, Path(folder), jobs=jobs, seed=seed, allow_weaker=allow_weaker,
+            result = GRADERS[loaded.kind]()(loaded, Path(folder), jobs=jobs, seed=seed, allow_weaker=allow_weaker,
                          progress=tick)
         if target is not None:
             _write_report(result, target)
