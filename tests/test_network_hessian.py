@@ -87,3 +87,30 @@ def test_json_has_the_hessian_with_its_shape_symmetry_and_check(cli, tmp_path):
     h = json.loads(r.stdout)["hessians"]["x"]
     assert (h["expression"], h["shape"], h["symmetric"]) == ("A + A.T", "n×n", True)
     assert h["check"]["passed"] is True
+
+
+HVP = ("dims: {N: 8, d: D}\ngiven: {X: [N, d], y: [N], w: [d], v: [d]}\n"
+       "loss:\n  L: bce_with_logits(X @ w, y)\nwrt: [w]\nhvp: {w: v}\n")
+
+
+def test_a_hessian_vector_product_is_derived_without_forming_the_hessian():
+    r = run(HVP.replace("D", "5"))
+    (hv,) = r.hessians
+    assert hv.direction == "v" and hv.shape == "d×1"
+    assert hv.expression == "X.T @ ((diag(sigmoid(X @ w)*(1 - sigmoid(X @ w))) @ (X @ v))/8)"
+    assert "eye" not in hv.expression and "**0" not in hv.expression  # no d×d identity
+    assert hv.check.reference == "torch.autograd.functional.hvp" and r.passed
+
+
+def test_the_product_is_the_same_expression_at_any_width():
+    # symbolic work is flat in the width: d = 3 and d = 1024 give the same H·v
+    assert run(HVP.replace("D", "3")).hessians[0].expression == \
+        run(HVP.replace("D", "1024")).hessians[0].expression
+
+
+@pytest.mark.parametrize(("direction", "message"), [
+    ("y", "hvp: y is N×1 but w is d×1"), ("q", "'q' is not a given variable")])
+def test_a_direction_of_the_wrong_shape_or_unknown_is_bad_input(direction, message):
+    with pytest.raises(InputError) as err:
+        run(HVP.replace("D", "5").replace("hvp: {w: v}", f"hvp: {{w: {direction}}}"))
+    assert message in str(err.value)

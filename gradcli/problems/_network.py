@@ -34,6 +34,7 @@ def network(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
     out["wrt"] = _wrt(r, m.get("wrt"), known)
     out["claims"] = _claims(r, m.get("claims"), known, out["wrt"], set(out["dims"]))
     out["hessians"] = _hessians(r, m.get("hessians"), given)
+    out["hvp"] = _hvp(r, m.get("hvp"), given)
     out["hessian_claims"] = _claims(r, m.get("hessian_claims"), known, out["hessians"],
                                     set(out["dims"]), key="hessian_claims", listed="hessians")
     out["values"] = _values(r, m.get("values"), out["given"], out["dims"])
@@ -273,6 +274,21 @@ def _hessians(r: Reader, node: Node | None, given: set[str]) -> Any:
         elif name not in out:
             out.append(name)
     return tuple(out)
+
+
+def _hvp(r: Reader, node: Node | None, given: set[str]) -> dict[str, str]:
+    """`hvp: {w: v}`: the Hessian-vector product H·v, v a given shaped like w."""
+    out: dict[str, str] = {}
+    if node is None or r.mapping(node, "hvp") is INVALID:
+        return out
+    for k, v in node.items:
+        name, direction = r.name(k, "hvp"), r.name(v, f"hvp.{k.text}")
+        for item, value in ((k, name), (v, direction)):
+            if value is not INVALID and value not in given:
+                r.error(item, f"{value!r} is not a given variable", "hvp", suggest(value, given))
+        if name is not INVALID and direction is not INVALID:
+            out[name] = direction
+    return out
 
 
 def _claims(r: Reader, node: Node | None, known: set[str], wrt: Any,

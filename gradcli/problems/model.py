@@ -83,6 +83,7 @@ class NetworkProblem(Problem):
     values: dict[str, Any] = field(default_factory=dict)
     hessians: tuple[str, ...] = ()  # given variables whose ∂²L/∂w² is derived
     hessian_claims: dict[str, str] = field(default_factory=dict)
+    hvp: dict[str, str] = field(default_factory=dict)  # variable -> direction: H·v, never H
     # `exercise --solution` (not problem-file keys): a student's backward(**given) to check
     # instead of the derivation alone, and the limits of the child process that runs it.
     solution: str | None = None

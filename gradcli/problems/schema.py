@@ -72,6 +72,8 @@ KINDS: dict[str, tuple[Key, ...]] = {
             "is derived in matrix form and checked against torch."),
         Key("hessian_claims", "claims", "Your own Hessians: name (listed in hessians) -> "
             "expression."),
+        Key("hvp", "directions", "Hessian-vector products: name -> a given direction v shaped "
+            "like it; H·v is derived without forming H and checked against torch."),
     ),
     "pooling": (
         Key("input", "grid", "The input grid: a list of rows, or text such as "
@@ -185,6 +187,7 @@ TYPES: dict[str, dict[str, Any]] = {
     "forward": _map(EXPRESSION),
     "loss": {"oneOf": [EXPRESSION, {**_map(EXPRESSION), "minProperties": 1, "maxProperties": 1}]},
     "claims": _map(EXPRESSION),
+    "directions": _map(NAME),
     "values": _map({"oneOf": [ENTRY, {"type": "array", "items": {
         "oneOf": [ENTRY, {"type": "array", "items": ENTRY}]}}]}),
     "grid": GRID,

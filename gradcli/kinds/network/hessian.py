@@ -61,10 +61,11 @@ class Hessian:
     symmetric: bool  # as every Hessian of a twice-differentiable loss is (checked, not assumed)
     steps: tuple[HessianStep, ...] = ()
     check: Check | None = None
+    direction: str = ""  # a Hessian-vector product H·v (`hvp: {w: v}`): v's name
 
     def to_json(self) -> dict[str, Any]:
         return {"expression": self.expression, "display": self.display, "pretty": self.pretty,
-                "latex": self.latex,
+                "latex": self.latex, "direction": self.direction or None,
                 "shape": self.shape, "symmetric": self.symmetric,
                 "steps": [s.to_json() for s in self.steps],
                 "check": self.check.to_json() if self.check else None}
@@ -78,9 +79,11 @@ def refuse(message: str) -> InputError:
 class Forward:
     """Forward-mode differentials of the nodes of one expression, with the steps recorded."""
 
-    def __init__(self, graph: Graph, wrt: str, pretty):
+    def __init__(self, graph: Graph, wrt: str, pretty, direction: str | None = None):
         self.graph, self.wrt, self.pretty = graph, wrt, pretty
-        self.seed = A.eye(Name(wrt)) if not is_scalarlike(graph.shape(wrt)) else A.ONE
+        # dw = I gives H itself; dw = v gives H v without ever forming H (flat in the width)
+        self.seed = Name(direction) if direction else \
+            A.eye(Name(wrt)) if not is_scalarlike(graph.shape(wrt)) else A.ONE
         self.steps: list[HessianStep] = []
 
     def shape(self, node: Node) -> Shape:
@@ -214,14 +217,19 @@ def inline(graph: Graph, node: Node) -> Node:
     return A.substitute(node, lines)
 
 
-def derive(graph: Graph, wrt: str, gradient: Node, pretty) -> tuple[Node, list[HessianStep]]:
+def derive(graph: Graph, wrt: str, gradient: Node, pretty,
+           direction: str | None = None) -> tuple[Node, list[HessianStep]]:
     shape = graph.shape(wrt)
+    if direction is not None and graph.shape(direction) != shape:
+        raise InputError(f"hvp: {direction} is {fmt(graph.shape(direction))} but {wrt} is "
+                         f"{fmt(shape)}; the direction has the variable's shape",
+                         hint=f"declare {direction} with {wrt}'s shape")
     if shape and not shape[1].is_one:
         raise InputError(f"hessians: {wrt} is a {fmt(shape)} matrix; gradcli derives Hessians "
                          "of vector and scalar variables",
                          hint=f"write the matrix's Hessian through vec({wrt}) by hand, or "
                               "differentiate by one column at a time")
-    fwd = Forward(graph, wrt, pretty)
+    fwd = Forward(graph, wrt, pretty, direction)
     h = fwd(inline(graph, gradient))
     if h is None:
         h = A.ZERO
@@ -261,6 +269,31 @@ def check(graph: Graph, wrt: str, h: Node, points) -> tuple[Check, bool, list]:
         point, row, col = (int(part) for part in at)
         result = replace(result, where=f"({row}, {col}) at {names[point - 1]}")
     return result, symmetric, expected
+
+
+def check_product(graph: Graph, wrt: str, direction: str, hv: Node, points) -> Check:
+    """H·v's closed form against torch.autograd.functional.hvp at every point."""
+    import torch
+
+    from gradcli.kinds.network import verify as V
+    from gradcli.verify.compare import compare
+
+    shape = graph.shape(wrt)
+    expected, got = [], []
+    for p in points:
+        givens = {k: v.detach() for k, v in p.values.items()}
+
+        def loss(value, givens=givens):
+            return V.forward(graph, {**givens, wrt: value})[graph.loss]
+
+        _, truth = torch.autograd.functional.hvp(loss, givens[wrt], givens[direction])
+        env = V.forward(graph, givens)
+        ours = V.closed_form(hv, graph, env, shape) if not A.is_zero(hv) else torch.zeros_like(truth)
+        expected.append(truth.reshape(-1))
+        got.append(ours.reshape(-1))
+    label = f"∂²{graph.loss}/∂{wrt}² {direction}: closed form vs torch.autograd.functional.hvp"
+    return compare(label, torch.stack(expected), torch.stack(got),
+                   reference="torch.autograd.functional.hvp")
 
 
 def judge(graph: Graph, problem, wrt: str, text: str, points, truth: list) -> Verdict:

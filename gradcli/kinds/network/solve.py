@@ -39,7 +39,8 @@ class Solver:
         self.graph: Graph = build(problem)
         check_budget(problem, self.graph)  # before any tensor is allocated
         # A Hessian is the derivative of a gradient: its variable's gradient is derived too.
-        self.targets = list(dict.fromkeys((*self.graph.wrt, *problem.claims, *problem.hessians)))
+        self.targets = list(dict.fromkeys((*self.graph.wrt, *problem.claims, *problem.hessians,
+                                           *problem.hvp)))
         self.bp = Backprop(self.graph, self.targets)
         self.derivation: Derivation = self.bp.run()
         self.expanded = {n: self.derivation.expand(self.derivation.gradients[n]) for n in self.targets}
@@ -274,7 +275,7 @@ class Solver:
         from gradcli.kinds.network import hessian
         from gradcli.kinds.network import verify as V
 
-        if not self.problem.hessians:
+        if not self.problem.hessians and not self.problem.hvp:
             return (), ()
         out, verdicts = [], []
         pts = V.points(self.graph, self.problem, self.seed)
@@ -292,6 +293,17 @@ class Solver:
             if name in self.problem.hessian_claims:
                 verdicts.append(hessian.judge(self.graph, self.problem, name,
                                               self.problem.hessian_claims[name], pts, truth))
+        for name, direction in self.problem.hvp.items():
+            try:
+                hv, steps = hessian.derive(self.graph, name, self.expanded[name], self.bp.pretty,
+                                           direction)
+            except InputError as err:
+                raise self.problem.locate(f"hvp.{name}", err) from None
+            check = hessian.check_product(self.graph, name, direction, hv, pts)
+            out.append(Hessian(name, f"∂²{self.graph.loss}/∂{name}² {direction}", unparse(hv),
+                               text(hv), self.bp.pretty(hv), self.bp.latex(hv),
+                               fmt(self.graph.shape(name)), False, tuple(steps), check,
+                               direction=direction))
         return tuple(out), tuple(verdicts)
 
     def result(self) -> NetworkResult:

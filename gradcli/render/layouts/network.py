@@ -88,7 +88,8 @@ def _hessians(r) -> list[Block]:
         return []
     blocks: list[Block] = [Heading("Hessians (the gradient differentiated again)", level=2)]
     for h in r.hessians:
-        shape = f"{h.shape}, " + ("symmetric" if h.symmetric else "NOT symmetric")
+        shape = (f"{h.shape}, like {h.name}: H·{h.direction}, H never formed" if h.direction else
+                 f"{h.shape}, " + ("symmetric" if h.symmetric else "NOT symmetric"))
         for i, s in enumerate(h.steps, 1):
             blocks.append(Text(f"{i}. {s.rule}: {s.formula}    (d of {s.subject} = {s.pretty} d{h.name})"))
         blocks.append(Formula(label=h.label, text=h.display, pretty=h.pretty, latex=h.latex,
