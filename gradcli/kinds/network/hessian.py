@@ -236,64 +236,64 @@ def derive(graph: Graph, wrt: str, gradient: Node, pretty,
     return h, fwd.steps
 
 
-def check(graph: Graph, wrt: str, h: Node, points) -> tuple[Check, bool, list]:
-    """H's closed form against torch.autograd.functional.hessian at every point: the check,
-    whether our H is symmetric at every point, and torch's Hessians (the truth for claims)."""
+def _routes(graph: Graph, wrt: str, node: Node, points, shape: Shape, torch_route):
+    """(torch's value, our closed form's value, the point's label) at each point: the second
+    order of the forward pass by `torch_route(loss, givens)`, against `node` evaluated."""
     import torch
 
     from gradcli.kinds.network import verify as V
-    from gradcli.verify.compare import compare
 
-    shape = graph.shape(wrt)
-    n = shape[0].size if shape else 1
-    expected, got, names = [], [], []
     for p in points:
         givens = {k: v.detach() for k, v in p.values.items()}
 
         def loss(value, givens=givens):
             return V.forward(graph, {**givens, wrt: value})[graph.loss]
 
-        truth = torch.autograd.functional.hessian(loss, givens[wrt]).reshape(n, n)
-        env = V.forward(graph, givens)
-        ours = V.closed_form(h, graph, env, (shape[0], shape[0]) if shape else ()).reshape(n, n) \
-            if not A.is_zero(h) else torch.zeros(n, n, dtype=torch.float64)
-        expected.append(truth)
-        got.append(ours)
-        names.append(p.label)
-    exp, ours = torch.stack(expected), torch.stack(got)
-    symmetric = bool(torch.allclose(ours, ours.transpose(1, 2), rtol=1e-9, atol=1e-11))
-    label = f"∂²{graph.loss}/∂{wrt}²: closed form vs torch.autograd.functional.hessian"
-    result = compare(label, exp, ours, reference="torch.autograd.functional.hessian")
+        truth = torch_route(loss, givens)
+        ours = torch.zeros_like(truth) if A.is_zero(node) else \
+            V.closed_form(node, graph, V.forward(graph, givens), shape).reshape(truth.shape)
+        yield truth, ours, p.label
+
+
+def _compare(label: str, reference: str, rows: list) -> Check:
+    """One check over every point, its worst entry named by position and point."""
+    import torch
+
+    from gradcli.verify.compare import compare
+
+    expected, got, names = zip(*rows, strict=True)
+    result = compare(label, torch.stack(expected), torch.stack(got), reference=reference)
     at = result.where.strip("()").split(", ")  # (point, row, column), 1-based
     if len(at) == 3 and all(part.isdigit() for part in at):
         point, row, col = (int(part) for part in at)
         result = replace(result, where=f"({row}, {col}) at {names[point - 1]}")
-    return result, symmetric, expected
+    return result
+
+
+def check(graph: Graph, wrt: str, h: Node, points) -> tuple[Check, bool, list]:
+    """H's closed form against torch.autograd.functional.hessian at every point: the check,
+    whether our H is symmetric at every point, and torch's Hessians (the truth for claims)."""
+    import torch
+
+    shape = graph.shape(wrt)
+    n = shape[0].size if shape else 1
+    rows = list(_routes(graph, wrt, h, points, (shape[0], shape[0]) if shape else (),
+                        lambda loss, g: torch.autograd.functional.hessian(loss, g[wrt]).reshape(n, n)))
+    ours = torch.stack([r[1] for r in rows])
+    symmetric = bool(torch.allclose(ours, ours.transpose(1, 2), rtol=1e-9, atol=1e-11))
+    label = f"∂²{graph.loss}/∂{wrt}²: closed form vs torch.autograd.functional.hessian"
+    return (_compare(label, "torch.autograd.functional.hessian", rows), symmetric,
+            [r[0] for r in rows])
 
 
 def check_product(graph: Graph, wrt: str, direction: str, hv: Node, points) -> Check:
     """H·v's closed form against torch.autograd.functional.hvp at every point."""
     import torch
 
-    from gradcli.kinds.network import verify as V
-    from gradcli.verify.compare import compare
-
-    shape = graph.shape(wrt)
-    expected, got = [], []
-    for p in points:
-        givens = {k: v.detach() for k, v in p.values.items()}
-
-        def loss(value, givens=givens):
-            return V.forward(graph, {**givens, wrt: value})[graph.loss]
-
-        _, truth = torch.autograd.functional.hvp(loss, givens[wrt], givens[direction])
-        env = V.forward(graph, givens)
-        ours = V.closed_form(hv, graph, env, shape) if not A.is_zero(hv) else torch.zeros_like(truth)
-        expected.append(truth.reshape(-1))
-        got.append(ours.reshape(-1))
+    rows = list(_routes(graph, wrt, hv, points, graph.shape(wrt), lambda loss, g:
+                        torch.autograd.functional.hvp(loss, g[wrt], g[direction])[1]))
     label = f"∂²{graph.loss}/∂{wrt}² {direction}: closed form vs torch.autograd.functional.hvp"
-    return compare(label, torch.stack(expected), torch.stack(got),
-                   reference="torch.autograd.functional.hvp")
+    return _compare(label, "torch.autograd.functional.hvp", rows)
 
 
 def judge(graph: Graph, problem, wrt: str, text: str, points, truth: list) -> Verdict:
