@@ -138,6 +138,8 @@ def main() -> None:
               f"≤{target:.1f}×   {'yes' if ok else 'NO'}")
     if q3.exists():
         failed |= not derivation_scaling(folder)
+    if (ROOT / "problems" / "net_logistic_hessian.yaml").exists():
+        failed |= not hessian_scaling(folder)
     floor(args.runs, args.instructions)
     sys.exit(1 if failed else 0)
 
@@ -168,6 +170,55 @@ def derivation_scaling(folder: Path, runs: int = 20) -> bool:
     for n in (3, 1024):  # the whole command, for context (numeric checks grow with n)
         t = median_seconds([GRADCLI, "check", q3_with_width(n, folder)], 3)
         print(f"  (whole `check` with n = {n}: {t * 1000:.0f}ms)")
+    return ok
+
+
+def logistic_hessian_with_width(n: int, folder: Path) -> str:
+    """The bundled logistic-regression Hessian at d = n, with a direction v for H·v too."""
+    text = (ROOT / "problems" / "net_logistic_hessian.yaml").read_text()
+    text = text.replace("dims: {N: 8, d: 3}", f"dims: {{N: 8, d: {n}}}")
+    text = text.replace("  w: [d]\n", "  w: [d]\n  v: [d]\n", 1)
+    text = text.replace("hessians: [w]\n", "hessians: [w]\nhvp: {w: v}\n", 1)
+    path = folder / f"logistic_hessian_d{n}.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+def hessian_scaling(folder: Path, runs: int = 20) -> bool:
+    """Issue 17: the Hessian of logistic regression (∂²L/∂w² and H·v), derived symbolically
+    at d = 3 and d = 1024 in the same run. Only the derivation is timed (the gradient by
+    reverse mode, then forward mode over it): the numeric checks build d×d matrices and
+    grow with d by nature; the derivation works on names and must not."""
+    from gradcli.kinds.network import hessian
+    from gradcli.kinds.network.solve import Solver
+    from gradcli.problems.load import load_problem
+
+    def derive(problem) -> None:
+        solver = Solver(problem, 0)
+        for name in problem.hessians:
+            hessian.derive(solver.graph, name, solver.expanded[name], solver.bp.pretty)
+        for name, v in problem.hvp.items():
+            hessian.derive(solver.graph, name, solver.expanded[name], solver.bp.pretty, v)
+
+    timings = {}
+    for n in (3, 1024):
+        problem = load_problem(logistic_hessian_with_width(n, folder))
+        assert problem.hessians and problem.hvp, "the bench file lost its hessians or hvp"
+        derive(problem)  # warm imports and caches
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            derive(problem)
+            times.append(time.perf_counter() - start)
+        timings[n] = statistics.median(times)
+    ratio = timings[1024] / timings[3]
+    ok = ratio <= 1.3
+    print(f"{'Hessian + H·v, d = 1024':28} {timings[1024] * 1000:6.1f}ms   "
+          f"{'Hessian + H·v, d = 3':24} {timings[3] * 1000:6.1f}ms   {ratio:5.2f}×  ≤1.3×   "
+          f"{'yes' if ok else 'NO'}")
+    for n in (3, 1024):  # the whole command, for context (torch's d×d Hessian grows with d)
+        t = median_seconds([GRADCLI, "check", logistic_hessian_with_width(n, folder)], 3)
+        print(f"  (whole `check` with d = {n}: {t * 1000:.0f}ms)")
     return ok
 
 
