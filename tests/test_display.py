@@ -114,6 +114,10 @@ PINNED = {
         "  where σ = the rows' standard deviation in layer_norm(X, ...) = sqrt(mean((X - mean(X, dim=1))**2, dim=1) + 1e-05)",
         '  where X̂ = X normalised = (X - mean(X, dim=1))/σ',
     ],
+    'net_jacobian_layers': [
+        '∂L/∂x = W1.T @ (∂L/∂h*(1 - h**2))',
+        '  where ∂L/∂h = W2.T @ (y - t)',
+    ],
     'net_least_squares_hessian': [
         '∂L/∂w = 2*X.T @ (X @ w - y)',
     ],
@@ -194,7 +198,8 @@ PINNED = {
 
 
 def shown(out: str) -> list[str]:
-    section = out.split("\nGradients\n---------\n", 1)[1].split("\n\nChecks", 1)[0].split("\n\nHessians", 1)[0]
+    section = out.split("\nGradients\n---------\n", 1)[1].split("\n\nChecks", 1)[0].split("\n\nHessians", 1)[0] \
+        .split("\n\nJacobians", 1)[0]
     return [re.sub(r"    \[[^\]]*\]$", "", line) for line in section.split("\n")
             if "(in full, pasteable)" not in line]
 

@@ -114,3 +114,10 @@ def test_a_direction_of_the_wrong_shape_or_unknown_is_bad_input(direction, messa
     with pytest.raises(InputError) as err:
         run(HVP.replace("D", "5").replace("hvp: {w: v}", f"hvp: {{w: {direction}}}"))
     assert message in str(err.value)
+
+
+def test_a_product_of_two_columns_w_t_x_is_differentiated_by_the_product_rule():
+    # d(wᵀx) = xᵀ dw: a transposed column that depends on w, inside a product uᵀv
+    r = run("dims: {n: 3}\ngiven: {w: [n], x: [n]}\nloss:\n  L: (w.T @ x)**2\nwrt: [w]\n"
+            "hessians: [w]\n")
+    assert r.hessians[0].expression == "2*(x @ x.T)" and r.passed, r.checks

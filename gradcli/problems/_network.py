@@ -6,6 +6,7 @@ the names the file declares, so an undeclared or later name is placed at its cha
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,9 @@ def network(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
     out["hvp"] = _hvp(r, m.get("hvp"), given)
     out["hessian_claims"] = _claims(r, m.get("hessian_claims"), known, out["hessians"],
                                     set(out["dims"]), key="hessian_claims", listed="hessians")
+    out["jacobians"] = _jacobians(r, m.get("jacobians"), given, out["forward"], out["loss"])
+    out["jacobian_claims"] = _jacobian_claims(r, m.get("jacobian_claims"), known, out["jacobians"],
+                                              set(out["dims"]))
     out["values"] = _values(r, m.get("values"), out["given"], out["dims"])
     for name, kind in out["given_kinds"].items():
         if name in out["values"] and out["values"][name] is not INVALID:
@@ -288,6 +292,93 @@ def _hvp(r: Reader, node: Node | None, given: set[str]) -> dict[str, str]:
                 r.error(item, f"{value!r} is not a given variable", "hvp", suggest(value, given))
         if name is not INVALID and direction is not INVALID:
             out[name] = direction
+    return out
+
+
+BY = re.compile(r"\s*(?P<of>\S+)\s+by\s+(?P<wrt>\S+)\s*\Z")
+
+
+def _jacobians(r: Reader, node: Node | None, given: set[str], forward: Any,
+               loss: Any) -> Any:
+    """`jacobians: ["h by x"]`: ∂h/∂x for a forward line h and a given or earlier line x that
+    h is computed from (jacobian.py derives it). Each name is placed at its character."""
+    if node is None:
+        return ()
+    items = r.items(node, "jacobians")
+    if items is INVALID:
+        return INVALID
+    lines = [name for name, _ in forward] if isinstance(forward, tuple) else []
+    loss_name = loss[0] if isinstance(loss, tuple) else None
+    out: list[tuple[str, str]] = []
+    for item in items:
+        key = "jacobians"
+        said = BY.match(item.text) if isinstance(item, Scalar) else None
+        if said is None:
+            r.wrong(item, key, '"OF by WRT", e.g. "h by x"',
+                    'the Jacobian ∂h/∂x of a forward line h by a given or earlier line x: '
+                    '"h by x"')
+            continue
+        of, wrt = said["of"], said["wrt"]
+        bad = _jacobian_names(of, wrt, given, lines, loss_name)
+        if bad is not None:
+            which, message, hint = bad
+            line, column = item.position(said.start(which))
+            r.errors.append(InputError(f"{key}: {message}", file=r.file, line=line,
+                                       column=column, hint=hint))
+        elif (of, wrt) in out:
+            r.error(item, f"{item.text.strip()!r} is listed twice", key)
+        else:
+            out.append((of, wrt))
+    return tuple(out)
+
+
+def _jacobian_names(of: str, wrt: str, given: set[str], lines: list[str],
+                    loss: str | None) -> tuple[str, str, str | None] | None:
+    """What is wrong with a request "of by wrt" (the group to point at, the message, a hint),
+    or None. Order decides dependence here: a line can use only what comes before it."""
+    known = [*given, *lines]
+    if of == loss:
+        return ("of", f"{of!r} is the loss, a scalar: its derivatives are the gradients",
+                f"list the variables in wrt, or ask for a forward line, e.g. \"{lines[-1]} by "
+                f"{wrt}\"" if lines else "list the variables in wrt")
+    if of in given:
+        return ("of", f"{of!r} is a given, not computed from anything",
+                f"ask for a forward line by it, e.g. \"{lines[-1]} by {of}\"" if lines else
+                "add a forward line that uses it")
+    if of not in lines:
+        return ("of", f"{of!r} is not a forward line", suggest(of, lines) or
+                ("a Jacobian is of a forward line" if lines else "add a forward: section"))
+    if wrt == of:
+        return ("wrt", f"∂{of}/∂{of} is the identity", "ask for a given or earlier line")
+    if wrt == loss:
+        return ("wrt", f"{wrt!r} is the loss, computed from {of}, not the other way",
+                f"ask for \"{of} by\" a given or an earlier line")
+    if wrt not in known:
+        return ("wrt", f"{wrt!r} is not a given or forward variable", suggest(wrt, known) or (
+            "Jacobians by a matrix through vec() are not derived yet" if "vec(" in wrt else None))
+    if wrt in lines and lines.index(wrt) > lines.index(of):
+        return ("wrt", f"{wrt!r} is computed after {of}, so {of} cannot depend on it",
+                f"did you mean \"{wrt} by {of}\"?")
+    return None
+
+
+def _jacobian_claims(r: Reader, node: Node | None, known: set[str], listed: Any,
+                     dims: set[str]) -> dict[tuple[str, str], str]:
+    """`jacobian_claims: {h by x: ...}`: your own ∂h/∂x for a request listed in jacobians."""
+    out: dict[tuple[str, str], str] = {}
+    if node is None or r.mapping(node, "jacobian_claims") is INVALID:
+        return out
+    for k, v in node.items:
+        said = BY.match(k.text)
+        pair = (said["of"], said["wrt"]) if said else None
+        if pair is None:
+            r.wrong(k, "jacobian_claims", '"OF by WRT" as the key, e.g. h by x: W')
+        elif listed is not INVALID and pair not in listed:
+            r.error(k, f"{k.text!r} is not in jacobians, so its Jacobian is not derived",
+                    "jacobian_claims", f'add "{said["of"]} by {said["wrt"]}" to jacobians')
+        key = f"jacobian_claims.{k.text}"
+        if r.expression(v, key, known | dims) is not INVALID and pair is not None:
+            out[pair] = v.text
     return out
 
 

@@ -74,6 +74,11 @@ KINDS: dict[str, tuple[Key, ...]] = {
             "expression."),
         Key("hvp", "directions", "Hessian-vector products: name -> a given direction v shaped "
             "like it; H·v is derived without forming H and checked against torch."),
+        Key("jacobians", "jacobians", "Jacobians of forward lines: \"OF by WRT\" derives dOF/dWRT "
+            "in numerator layout (m×n for OF of size m, WRT of size n), OF a vector or scalar "
+            "forward line, WRT a given or an earlier line; checked against torch."),
+        Key("jacobian_claims", "jacobian_claims", "Your own Jacobians: \"OF by WRT\" (listed in "
+            "jacobians) -> expression."),
     ),
     "pooling": (
         Key("input", "grid", "The input grid: a list of rows, or text such as "
@@ -158,6 +163,8 @@ GRID = {"oneOf": [{"type": "string"},
                    "items": {"type": "array", "minItems": 1, "items": NUMBER}}]}
 
 
+# a Jacobian request, "h by x": two names and the word by
+BY = {"type": "string", "pattern": "^ *[A-Za-z][A-Za-z0-9_]* +by +[A-Za-z][A-Za-z0-9_]* *$"}
 ENTRY = {"oneOf": [NUMBER, NAME]}  # a number, or a dim's name standing for its size
 
 
@@ -188,6 +195,8 @@ TYPES: dict[str, dict[str, Any]] = {
     "loss": {"oneOf": [EXPRESSION, {**_map(EXPRESSION), "minProperties": 1, "maxProperties": 1}]},
     "claims": _map(EXPRESSION),
     "directions": _map(NAME),
+    "jacobians": {"oneOf": [BY, {"type": "array", "minItems": 1, "items": BY}]},
+    "jacobian_claims": {"type": "object", "propertyNames": BY, "additionalProperties": EXPRESSION},
     "values": _map({"oneOf": [ENTRY, {"type": "array", "items": {
         "oneOf": [ENTRY, {"type": "array", "items": ENTRY}]}}]}),
     "grid": GRID,

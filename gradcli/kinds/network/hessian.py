@@ -101,8 +101,8 @@ class Forward:
         and the outer product c du when du is a scalar's (row) differential."""
         if t is None:
             return None
-        if is_scalarlike(self.shape(c)):
-            return A.mul(c, t)
+        if is_scalarlike(self.shape(c)) or is_scalarlike(self.shape(t)):
+            return A.mul(c, t)  # a scalar variable's differential is a scalar: c dw
         if is_scalarlike(self.shape(primal)):  # a column times a scalar's row differential
             return A.matmul(c, t)
         return A.matmul(A.call("diag", c), t)
@@ -129,6 +129,8 @@ class Forward:
         raise refuse(f"{unparse(node)} cannot be differentiated a second time here")
 
     def _binary(self, node: Binary) -> Node | None:
+        if node.op == "@":
+            return self._matmul(node)
         a, b = node.left, node.right
         ta, tb = self(a), self(b)
         if ta is None and tb is None:
@@ -136,6 +138,8 @@ class Forward:
         if node.op in "+-":
             tb = None if tb is None else (A.neg(tb) if node.op == "-" else tb)
             t = ta if tb is None else tb if ta is None else A.add(ta, tb)
+            if is_scalarlike(self.shape(t)) and not is_scalarlike(self.shape(node)):
+                t = A.mul(t, A.ones_like(node))  # a scalar broadcast: every entry moves by dw
             return self._record("sum rule", "d(u ± v) = du ± dv", node, t)
         if node.op == "*":
             t = _plus(self._factor(b, ta, a), self._factor(a, tb, b))
@@ -154,14 +158,20 @@ class Forward:
             p = constant_value(b)
             t = self._factor(A.mul(A.num(p), A.power(a, p - 1)), ta, a)
             return self._record("power rule", "d(uᵖ) = diag(p uᵖ⁻¹) du", node, t)
-        return self._matmul(node, ta, tb)
+        raise refuse(f"{unparse(node)} cannot be differentiated a second time here")
 
-    def _matmul(self, node: Binary, ta: Node | None, tb: Node | None) -> Node | None:
+    def _matmul(self, node: Binary) -> Node | None:
         a, b = node.left, node.right
+        # uᵀ v of two columns: u's own differential du, since d(uᵀ) is a row that T (one
+        # column per entry of w) cannot hold; any other left factor must not depend on w
+        row = isinstance(a, Transpose) and not is_scalarlike(self.shape(a.operand)) and \
+            self.shape(a.operand)[1].is_one and self.shape(b)[1].is_one
+        ta, tb = self(a.operand) if row else self(a), self(b)
+        if ta is None and tb is None:
+            return None
         t = None if tb is None else A.matmul(a, tb)
         if ta is not None:
-            row = isinstance(a, Transpose) and not is_scalarlike(self.shape(a.operand))
-            if not (row and self.shape(a.operand)[1].is_one and self.shape(b)[1].is_one):
+            if not row:
                 raise refuse(f"{unparse(node)}: a matrix that depends on {self.wrt} (its "
                              "differential would need a third index)")
             t = _plus(t, A.matmul(A.transpose(b), ta))  # d(uᵀ v) = vᵀ du + uᵀ dv
@@ -298,32 +308,39 @@ def check_product(graph: Graph, wrt: str, direction: str, hv: Node, points) -> C
 
 def judge(graph: Graph, problem, wrt: str, text: str, points, truth: list) -> Verdict:
     """A Hessian claim against torch's Hessian, entry by entry, at every point."""
+    shape = graph.shape(wrt)
+    n = shape[0].size if shape else 1
+    return judge_matrix(graph, problem, f"hessian_claims.{wrt}", f"∂²{graph.loss}/∂{wrt}²",
+                        "torch's Hessian", text, (n, n), points, truth)
+
+
+def judge_matrix(graph: Graph, problem, key: str, target: str, reference: str, text: str,
+                 size: tuple[int, int], points, truth: list) -> Verdict:
+    """A claimed matrix (a Hessian, a Jacobian) against torch's at every point: the first
+    entry off is the counterexample, with the point. `key` places a parse error in the file."""
     import torch
 
     from gradcli.kinds.network import verify as V
     from gradcli.verify.compare import CLAIM, describe_index, worst
     from gradcli.verify.evaluate import Evaluator
 
-    shape = graph.shape(wrt)
-    n = shape[0].size if shape else 1
     try:
         node = parse(text, variables=graph.declared | set(problem.dims))
     except InputError as err:
-        raise problem.locate(f"hessian_claims.{wrt}", err) from None
-    target = f"∂²{graph.loss}/∂{wrt}²"
+        raise problem.locate(key, err) from None
     for p, want in zip(points, truth, strict=True):
         env = V.forward(graph, {k: v.detach() for k, v in p.values.items()})
-        env.update({d: torch.tensor(float(size), dtype=torch.float64)  # dims as numbers: /N
-                    for d, size in problem.dims.items() if d not in env})
+        env.update({d: torch.tensor(float(n), dtype=torch.float64)  # dims as numbers: /N
+                    for d, n in problem.dims.items() if d not in env})
         try:
-            got = torch.broadcast_to(Evaluator(env)(node), (n, n))
+            got = torch.broadcast_to(Evaluator(env)(node), size)
         except (InputError, RuntimeError) as err:
-            raise problem.locate(f"hessian_claims.{wrt}", InputError(
-                f"the claim is not a {n}×{n} matrix here ({err})")) from None
+            raise problem.locate(key, InputError(
+                f"the claim is not a {size[0]}×{size[1]} matrix here ({err})")) from None
         w, ok = worst(want, got, CLAIM)
         if not ok:
             return Verdict(target, text, False, Counterexample(
                 {"point": p.label}, w.got, w.expected, where=describe_index(w.index)),
-                method=f"compared with torch's Hessian at {len(truth)} points")
-    return Verdict(target, text, True, method=f"equal to torch's Hessian at {len(truth)} points "
+                method=f"compared with {reference} at {len(truth)} points")
+    return Verdict(target, text, True, method=f"equal to {reference} at {len(truth)} points "
                    f"(rtol {CLAIM.rtol:g}, atol {CLAIM.atol:g})")

@@ -103,4 +103,5 @@ class NetworkResult(Outcome):
     gradients: tuple[Gradient, ...] = ()
     points: tuple[str, ...] = ()  # what the sample points were
     hessians: tuple[Any, ...] = ()  # hessian.Hessian, one per `hessians:` name
+    jacobians: tuple[Any, ...] = ()  # jacobian.Jacobian, one per `jacobians:` request
 

@@ -306,16 +306,49 @@ class Solver:
                                direction=direction))
         return tuple(out), tuple(verdicts)
 
+    def jacobians(self) -> tuple[tuple, tuple[Verdict, ...]]:
+        """∂h/∂x for each `jacobians:` request, checked at the gradients' sample points."""
+        from gradcli.kinds.network import jacobian
+        from gradcli.kinds.network import verify as V
+
+        if not self.problem.jacobians:
+            return (), ()
+        out, verdicts = [], []
+        pts = V.points(self.graph, self.problem, self.seed)
+        positions = self.problem.origin.positions
+        for i, (of, wrt) in enumerate(self.problem.jacobians):
+            key = f"jacobians.{i}" if f"jacobians.{i}" in positions else "jacobians"
+            try:
+                j, steps, note = jacobian.derive(self.graph, of, wrt, self.bp.pretty)
+            except InputError as err:
+                raise self.problem.locate(key, err) from None
+            check, truth = jacobian.check(self.graph, of, wrt, j, pts)
+            from gradcli.kinds.network.matrix_print import latex_name
+
+            out.append(jacobian.Jacobian(of, wrt, f"∂{of}/∂{wrt}", rf"\frac{{\partial "
+                                         rf"{latex_name(of)}}}{{\partial {latex_name(wrt)}}}",
+                                         unparse(j), text(j),
+                                         self.bp.pretty(j), self.bp.latex(j),
+                                         fmt(jacobian.shape(self.graph, of, wrt)), tuple(steps),
+                                         check, note))
+            if (of, wrt) in self.problem.jacobian_claims:
+                verdicts.append(jacobian.judge(self.graph, self.problem, of, wrt,
+                                               self.problem.jacobian_claims[of, wrt], pts, truth))
+        return tuple(out), tuple(verdicts)
+
     def result(self) -> NetworkResult:
         checks, truth = self.verify()
         verdicts = self.claims(truth)
         gradients = tuple(self.gradient(n, checks[n]) for n in self.targets)
         hessians, hessian_verdicts = self.hessians()
+        jacobians, jacobian_verdicts = self.jacobians()
         p = self.problem
         return NetworkResult(
             kind="network", name=p.name or "network",
-            checks=(*(checks[n] for n in self.targets), *(h.check for h in hessians)),
-            claims=(*verdicts, *hessian_verdicts), seed=self.seed, hessians=hessians,
+            checks=(*(checks[n] for n in self.targets), *(h.check for h in hessians),
+                    *(j.check for j in jacobians)),
+            claims=(*verdicts, *hessian_verdicts, *jacobian_verdicts), seed=self.seed,
+            hessians=hessians, jacobians=jacobians,
             notes=(*self.graph.notes, *self.kink_notes(), *self.sampling_notes()),
             source=p.source, description=p.description,
             layout=f"{LAYOUT_RULE} In each rule, {self.bp.upstream} is the upstream: ∂{self.graph.loss}/∂ of "

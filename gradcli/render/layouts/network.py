@@ -100,6 +100,26 @@ def _hessians(r) -> list[Block]:
     return blocks
 
 
+def _jacobians(r) -> list[Block]:
+    """∂h/∂x of forward lines (`jacobians:`), numerator layout, stated once above them."""
+    if not getattr(r, "jacobians", ()):
+        return []
+    blocks: list[Block] = [
+        Heading("Jacobians (forward mode, seeded with the identity)", level=2),
+        Text("Layout of a Jacobian: numerator layout, ∂h/∂x is m×n for h of size m and x of "
+             "size n (dh = ∂h/∂x dx; row i is ∂hᵢ/∂x transposed).", tone="note")]
+    for j in r.jacobians:
+        for i, s in enumerate(j.steps, 1):
+            blocks.append(Text(f"{i}. {s.rule}: {s.formula}    (d of {s.subject} = {s.pretty} "
+                               f"d{j.wrt})"))
+        blocks.append(Formula(label=j.label, text=j.display, pretty=j.pretty, latex=j.latex,
+                              latex_label=j.latex_label, note=j.shape + (f"; {j.note}" if j.note else "")))
+        if j.display != j.expression:
+            blocks.append(Formula(label=f"  {j.label} (in full, pasteable)", text=j.expression,
+                                  pretty=j.expression))
+    return blocks
+
+
 def _short_where(where: str, points: tuple[str, ...]) -> str:
     for k, label in enumerate(points, 1):
         if where.endswith(label):
@@ -170,7 +190,7 @@ def document(r) -> list[Block]:
     blocks += _network(r)
     for note in r.notes:
         blocks.append(Text(note, tone="note"))
-    blocks += _steps(r) + _gradients(r) + _hessians(r) + _checks(r) + _claims(r)
+    blocks += _steps(r) + _gradients(r) + _hessians(r) + _jacobians(r) + _checks(r) + _claims(r)
     return blocks
 
 
@@ -189,6 +209,7 @@ def payload(r) -> dict:
         "gradients": {g.name: g.to_json() for g in r.gradients},
         "claims": [v.to_json() for v in r.claims],
         "hessians": {h.name: h.to_json() for h in r.hessians},
+        "jacobians": {j.key: j.to_json() for j in r.jacobians},
         "points": list(r.points),
     })
     return out
