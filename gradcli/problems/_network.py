@@ -261,6 +261,9 @@ def _wrt(r: Reader, node: Node | None, known: set[str]) -> Any:
     return tuple(out)
 
 
+VEC = re.compile(r"\s*vec\(\s*(?P<name>[A-Za-z][A-Za-z0-9_]*)\s*\)\s*\Z")
+
+
 def _hessians(r: Reader, node: Node | None, given: set[str]) -> Any:
     """`hessians: [w]`: given variables whose ∂²L/∂w² is derived (hessian.py says which)."""
     if node is None:
@@ -270,6 +273,11 @@ def _hessians(r: Reader, node: Node | None, given: set[str]) -> Any:
         return INVALID
     out: list[str] = []
     for item in items:
+        inner = VEC.match(item.text) if isinstance(item, Scalar) else None
+        if inner is not None:
+            r.error(item, f"{item.text.strip()}: the Hessian of a matrix variable through vec() "
+                    "is not derived yet", "hessians", fmt.VEC_MISSING.format(w=inner["name"]))
+            continue
         name = r.name(item, "hessians")
         if name is INVALID:
             continue

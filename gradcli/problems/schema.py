@@ -122,6 +122,12 @@ CONSTRAINTS: tuple[Key, ...] = (
     Key("one_line", "bool", "The body must be a single line (one return statement)."),
 )
 
+# What ∂²L/∂vec(W)² (mn×mn) would need: the hint wherever a matrix variable's Hessian is refused
+# (`hessians: [W]` or `hessians: [vec(W)]`), so the refusal names the form and the missing piece.
+VEC_MISSING = ("∂²L/∂vec({w})² needs differentials of matrices, vec(A d{w} B) = (Bᵀ ⊗ A) "
+               "vec(d{w}), and a Kronecker product ⊗ (kron) that the expression language does "
+               "not have yet; meanwhile list a vector or scalar variable, or write one column of "
+               "{w} as its own given")
 MAX_DIM = 4096  # largest size of one dimension of a network's tensors
 # Largest given tensor, checked before anything is allocated (W: [2048, 2048] fits).
 MAX_TENSOR_ENTRIES = 2048 * 2048

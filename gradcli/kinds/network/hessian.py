@@ -235,10 +235,11 @@ def derive(graph: Graph, wrt: str, gradient: Node, pretty,
                          f"{fmt(shape)}; the direction has the variable's shape",
                          hint=f"declare {direction} with {wrt}'s shape")
     if shape and not shape[1].is_one:
+        from gradcli.problems.schema import VEC_MISSING
+
         raise InputError(f"hessians: {wrt} is a {fmt(shape)} matrix; gradcli derives Hessians "
-                         "of vector and scalar variables",
-                         hint=f"write the matrix's Hessian through vec({wrt}) by hand, or "
-                              "differentiate by one column at a time")
+                         f"of vector and scalar variables (vec({wrt}) would be the form)",
+                         hint=VEC_MISSING.format(w=wrt))
     fwd = Forward(graph, wrt, pretty, direction)
     h = fwd(inline(graph, gradient))
     if h is None:
