@@ -28,10 +28,16 @@ def test_a_layer_jacobian_is_diag_of_the_derivative_times_the_weights():
     r = jacobians('"h by x"')
     (j,) = r.jacobians
     assert (j.label, j.expression, j.shape) == \
-        ("∂h/∂x", "diag(sigmoid(W @ x)*(1 - sigmoid(W @ x))) @ W", "m×n")
+        ("∂h/∂x", "diag(h*(1 - h)) @ W", "m×n")
     assert [s.rule for s in j.steps] == ["product rule over @", "diag() for elementwise factors"]
     assert j.check.reference == "torch.autograd.functional.jacobian"
     assert r.passed and j.check.points == 4 * 6 and j.check.max_rel_error < 1e-12
+
+
+def test_the_lines_names_are_used_where_their_right_hand_sides_appear():
+    # σ(W x) is h at every point, so the Jacobian and its steps say h, not σ(W x) twice
+    (j,) = jacobians('"h by x"').jacobians
+    assert "sigmoid" not in j.expression and j.steps[-1].subject == "h"
 
 
 def test_a_linear_line_by_its_input_is_the_weight_matrix():
@@ -41,7 +47,7 @@ def test_a_linear_line_by_its_input_is_the_weight_matrix():
 
 def test_by_a_forward_line_differentiates_down_to_it_and_not_through_it():
     (j,) = jacobians('"h by z"').jacobians
-    assert j.expression == "diag(sigmoid(z)*(1 - sigmoid(z)))" and j.shape == "m×m"
+    assert j.expression == "diag(h*(1 - h))" and j.shape == "m×m"
     assert j.check.passed
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gradcli.errors import InputError
-from gradcli.expr.ast import Name, Node, walk
+from gradcli.expr.ast import Name, Node, Num, walk
 from gradcli.kinds.network import algebra as A
 from gradcli.kinds.network.hessian import Forward, HessianStep, judge_matrix
 from gradcli.kinds.network.shapes import ONE, Shape, fmt, is_scalarlike
@@ -97,14 +97,18 @@ def derive(graph: Graph, of: str, wrt: str, pretty) -> tuple[Node, list[HessianS
     inlined = inline_to(graph, graph.line(of).node, wrt)
     if not any(isinstance(x, Name) and x.id == wrt for x in walk(inlined)):
         return A.ZERO, [], f"{of} does not depend on {wrt}: ∂{of}/∂{wrt} = 0"
-    fwd = Forward(graph, wrt, pretty)
+    # the lines' names back where their inlined right-hand sides appear: diag(h ⊙ (1 − h)) W
+    # rather than σ(W x) written out twice (each name is valued at the point, as the line is)
+    names = {inline_to(graph, line.node, wrt): line.name for line in graph.forward
+             if line.name != wrt and not isinstance(line.node, Name | Num)}
+    fwd = Forward(graph, wrt, lambda node: pretty(A.reuse(node, names)))
     try:
         t = fwd(inlined)
     except InputError as err:
         raise InputError(err.message.replace("cannot be differentiated a second time",
                                              "cannot be differentiated in matrix form"),
                          hint=_hint(of, wrt)) from None
-    return (A.ZERO if t is None else t), fwd.steps, ""
+    return (A.ZERO if t is None else A.reuse(t, names)), fwd.steps, ""
 
 
 def shape(graph: Graph, of: str, wrt: str) -> Shape:
