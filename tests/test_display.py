@@ -145,6 +145,9 @@ PINNED = {
         '  where ∂L/∂P = (y - t) @ v.T',
         "  where ∂L/∂X[i,j] = Σ G[w] over the 2×2 windows w (stride 2) whose largest entry is (i, j), with G = ∂L/∂P: each window's upstream goes to its max cell (ties: torch's choice)",
     ],
+    'net_matrix_hessian': [
+        '∂L/∂W = 2*X.T @ (X @ W - Y)',
+    ],
     'net_mlp2': [
         '∂L/∂W2 = δ₂ @ a1.T',
         '∂L/∂b2 = δ₂',

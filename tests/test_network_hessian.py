@@ -121,13 +121,3 @@ def test_a_product_of_two_columns_w_t_x_is_differentiated_by_the_product_rule():
     r = run("dims: {n: 3}\ngiven: {w: [n], x: [n]}\nloss:\n  L: (w.T @ x)**2\nwrt: [w]\n"
             "hessians: [w]\n")
     assert r.hessians[0].expression == "2*(x @ x.T)" and r.passed, r.checks
-
-
-def test_the_vec_form_is_read_and_refused_naming_what_is_missing():
-    with pytest.raises(InputError) as err:
-        load_text(HEADER + "dims: {n: 3}\ngiven: {W: [n, n], x: [n]}\nloss:\n  L: sum(tanh(W @ x))\n"
-                  "wrt: [W]\nhessians: [x, vec(W)]\n", "h.yaml")
-    assert "vec(W): the Hessian of a matrix variable through vec() is not derived yet" \
-        in str(err.value)
-    assert (err.value.line, err.value.column) == (8, 15)
-    assert "kron" in err.value.hint and "(Bᵀ ⊗ A) vec(dW)" in err.value.hint

@@ -154,6 +154,7 @@ def test_every_structural_function_has_a_vjp_rule_and_a_torch_evaluation():
 def _shape_sample(name: str) -> str:
     return {"layer_norm": "layer_norm(X, g, b)", "batch_norm": "batch_norm(X, g, b)",
             "conv1d": "conv1d(x, w)", "conv2d": "conv2d(X, Y)", "diag": "diag(x)",
+            "kron": "kron(X, w)",
             "eye": "eye(n)", "ones": "ones(n, m)", "zeros": "zeros(n)",
             "nll": "nll(X, y)", "onehot": "onehot(y, n)"}.get(
         name, f"{name}(X, Y)" if catalog.lookup(name).group == "loss" else f"{name}(X)")
@@ -276,7 +277,8 @@ def _torch_function(name: str):
                "bce_with_logits": F.binary_cross_entropy_with_logits, "det": torch.linalg.det,
                "batch_norm": F.batch_norm, "layer_norm": F.layer_norm,
                "inv": torch.linalg.inv, "logdet": lambda x: torch.linalg.slogdet(x).logabsdet,
-               "nll": F.nll_loss, "onehot": F.one_hot}
+               "nll": F.nll_loss, "onehot": F.one_hot,
+               "vec": lambda x: x.transpose(0, 1).flatten()[:, None]}  # columns stacked
     if name in spelled:
         return spelled[name]
     return getattr(torch, name, None) or getattr(F, name)
@@ -319,6 +321,8 @@ def _structural_case(name: str, gen: torch.Generator):
         "inv": ("inv(A)", {"A": A}, lambda: fn(A)),
         "logdet": ("logdet(A)", {"A": A}, lambda: fn(A)),
         "diag": ("diag(x)", {"x": X[:, :1]}, lambda: fn(X[:, 0])),
+        "kron": ("kron(X, y)", {"X": X, "y": Y[:3, :2]}, lambda: fn(X, Y[:3, :2])),
+        "vec": ("vec(y)", {"y": Y[:3, :2]}, lambda: fn(Y[:3, :2])),
         "eye": ("eye(4)", {}, lambda: fn(4, dtype=torch.float64)),
         "ones": ("ones(4, 2)", {}, lambda: fn(4, 2, dtype=torch.float64)),
         "zeros": ("zeros(3)", {}, lambda: fn(3, 1, dtype=torch.float64)),

@@ -34,7 +34,7 @@ def network(r: Reader, m: Mapping, base: Path | None) -> dict[str, Any]:
     out["loss"] = _loss(r, m.get("loss"), known, dims)
     out["wrt"] = _wrt(r, m.get("wrt"), known)
     out["claims"] = _claims(r, m.get("claims"), known, out["wrt"], set(out["dims"]))
-    out["hessians"] = _hessians(r, m.get("hessians"), given)
+    out["hessians"] = _hessians(r, m.get("hessians"), out["given"], out["dims"])
     out["hvp"] = _hvp(r, m.get("hvp"), given)
     out["hessian_claims"] = _claims(r, m.get("hessian_claims"), known, out["hessians"],
                                     set(out["dims"]), key="hessian_claims", listed="hessians")
@@ -264,8 +264,9 @@ def _wrt(r: Reader, node: Node | None, known: set[str]) -> Any:
 VEC = re.compile(r"\s*vec\(\s*(?P<name>[A-Za-z][A-Za-z0-9_]*)\s*\)\s*\Z")
 
 
-def _hessians(r: Reader, node: Node | None, given: set[str]) -> Any:
-    """`hessians: [w]`: given variables whose ∂²L/∂w² is derived (hessian.py says which)."""
+def _hessians(r: Reader, node: Node | None, given: dict, dims: dict[str, int]) -> Any:
+    """`hessians: [w]`: given variables whose ∂²L/∂w² is derived (hessian.py says which); a
+    matrix W is written `vec(W)`, so the file says which ordering its mn×mn Hessian has."""
     if node is None:
         return ()
     items = r.items(node, "hessians")
@@ -274,15 +275,20 @@ def _hessians(r: Reader, node: Node | None, given: set[str]) -> Any:
     out: list[str] = []
     for item in items:
         inner = VEC.match(item.text) if isinstance(item, Scalar) else None
-        if inner is not None:
-            r.error(item, f"{item.text.strip()}: the Hessian of a matrix variable through vec() "
-                    "is not derived yet", "hessians", fmt.VEC_MISSING.format(w=inner["name"]))
-            continue
-        name = r.name(item, "hessians")
+        name = inner["name"] if inner is not None else r.name(item, "hessians")
         if name is INVALID:
             continue
         if name not in given:
             r.error(item, f"{name!r} is not a given variable", "hessians", suggest(name, given))
+            continue
+        shape = given[name]
+        matrix = isinstance(shape, tuple) and len(shape) == 2 and dims.get(shape[1], shape[1]) != 1
+        if matrix and inner is None:
+            r.error(item, f"{name} is a matrix: its Hessian is taken through vec({name}), the "
+                    "columns stacked", "hessians", f"write hessians: [vec({name})]")
+        elif inner is not None and not matrix:
+            r.error(item, f"{name} is not a matrix, so vec({name}) is {name} itself", "hessians",
+                    f"write hessians: [{name}]")
         elif name not in out:
             out.append(name)
     return tuple(out)

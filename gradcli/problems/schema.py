@@ -68,8 +68,9 @@ KINDS: dict[str, tuple[Key, ...]] = {
         Key("values", "values", "Concrete numbers for given names (else seeded random): a "
             "number, a list (vector) or a list of rows (matrix); a dim's name stands for its "
             "size."),
-        Key("hessians", "names", "Given vector or scalar variables whose Hessian d2Loss/dNAME2 "
-            "is derived in matrix form and checked against torch."),
+        Key("hessians", "hessian_names", "Given vector or scalar variables whose Hessian "
+            "d2Loss/dNAME2 is derived in matrix form and checked against torch; a matrix W as "
+            "vec(W) (its columns stacked): the mn×mn d2Loss/dvec(W)2, with Kronecker products."),
         Key("hessian_claims", "claims", "Your own Hessians: name (listed in hessians) -> "
             "expression."),
         Key("hvp", "directions", "Hessian-vector products: name -> a given direction v shaped "
@@ -122,12 +123,6 @@ CONSTRAINTS: tuple[Key, ...] = (
     Key("one_line", "bool", "The body must be a single line (one return statement)."),
 )
 
-# What ∂²L/∂vec(W)² (mn×mn) would need: the hint wherever a matrix variable's Hessian is refused
-# (`hessians: [W]` or `hessians: [vec(W)]`), so the refusal names the form and the missing piece.
-VEC_MISSING = ("∂²L/∂vec({w})² needs differentials of matrices, vec(A d{w} B) = (Bᵀ ⊗ A) "
-               "vec(d{w}), and a Kronecker product ⊗ (kron) that the expression language does "
-               "not have yet; meanwhile list a vector or scalar variable, or write one column of "
-               "{w} as its own given")
 MAX_DIM = 4096  # largest size of one dimension of a network's tensors
 # Largest given tensor, checked before anything is allocated (W: [2048, 2048] fits).
 MAX_TENSOR_ENTRIES = 2048 * 2048
@@ -169,6 +164,8 @@ GRID = {"oneOf": [{"type": "string"},
                    "items": {"type": "array", "minItems": 1, "items": NUMBER}}]}
 
 
+# a name, or vec(NAME) for a matrix whose Hessian is taken over its columns stacked
+VEC_NAME = {"type": "string", "pattern": "^([A-Za-z][A-Za-z0-9_]*|vec\\( *[A-Za-z][A-Za-z0-9_]* *\\))$"}
 # a Jacobian request, "h by x": two names and the word by
 BY = {"type": "string", "pattern": "^ *[A-Za-z][A-Za-z0-9_]* +by +[A-Za-z][A-Za-z0-9_]* *$"}
 ENTRY = {"oneOf": [NUMBER, NAME]}  # a number, or a dim's name standing for its size
@@ -201,6 +198,7 @@ TYPES: dict[str, dict[str, Any]] = {
     "loss": {"oneOf": [EXPRESSION, {**_map(EXPRESSION), "minProperties": 1, "maxProperties": 1}]},
     "claims": _map(EXPRESSION),
     "directions": _map(NAME),
+    "hessian_names": {"oneOf": [VEC_NAME, {"type": "array", "minItems": 1, "items": VEC_NAME}]},
     "jacobians": {"oneOf": [BY, {"type": "array", "minItems": 1, "items": BY}]},
     "jacobian_claims": {"type": "object", "propertyNames": BY, "additionalProperties": EXPRESSION},
     "values": _map({"oneOf": [ENTRY, {"type": "array", "items": {

@@ -155,6 +155,15 @@ def _filled(fn: Callable[..., Tensor]) -> Callable[[Call, list[Any]], Tensor]:
     return apply
 
 
+def _kron(a: Tensor, b: Tensor) -> Tensor:
+    """A ⊗ B, block (i, j) = A[i, j]·B, by broadcasting: torch.kron views its inputs and fails
+    on some transposed ones (the 2×1 Bᵀ of a 1×2 B, whose strides are (1, 2))."""
+    a, b = (x.reshape(1, 1) if x.dim() == 0 else x.reshape(-1, 1) if x.dim() == 1 else x
+            for x in (a, b))
+    (p, q), (r, s) = a.shape, b.shape
+    return (a[:, None, :, None] * b[None, :, None, :]).reshape(p * r, q * s)
+
+
 STRUCTURAL: dict[str, Callable[[Call, list[Tensor]], Tensor]] = {
     "sum": _reduce(torch.sum),
     "mean": _reduce(torch.mean),
@@ -169,6 +178,9 @@ STRUCTURAL: dict[str, Callable[[Call, list[Tensor]], Tensor]] = {
     "inv": lambda n, a: torch.linalg.inv(a[0]),
     "logdet": lambda n, a: torch.linalg.slogdet(a[0]).logabsdet,
     "diag": lambda n, a: torch.diag(a[0].reshape(-1)),
+    "kron": lambda n, a: _kron(*a),
+    # column-major: vec stacks the columns (torch's reshape is row-major, hence the .T)
+    "vec": lambda n, a: (a[0].T if a[0].dim() == 2 else a[0]).reshape(-1, 1),
     "softmax": lambda n, a: torch.softmax(a[0], dim=_class_dim(n, a[0])),
     "log_softmax": lambda n, a: torch.log_softmax(a[0], dim=_class_dim(n, a[0])),
     "mse": _loss(F.mse_loss),

@@ -2,20 +2,27 @@
 
 The Hessian is the derivative of the gradient, so it is derived from the gradient expression
 the backward pass printed (forward names inlined), by forward mode: each node u that depends
-on w gets its differential du = T·dw, T a matrix with one column per entry of w. The rules are
-the ones a course writes when it differentiates a gradient again:
+on w gets its differential vec(du) = T·dw, T a matrix with one column per entry of w (a
+column's vec is itself, so for vectors this is du = T dw). The rules are the ones a course
+writes when it differentiates a gradient again:
 
-- product rule over @: d(A B) = A dB for a constant A, and d(uᵀ v) = vᵀ du + uᵀ dv;
-- diag() for elementwise factors: d f(u) = diag(f′(u)) du, d(u ⊙ v) = diag(v) du + diag(u) dv;
-- sum rule, constant multiple, powers, sum() and mean() of a vector.
+- product rule over @: d(A B) = A dB for a constant A, and d(uᵀ v) = vᵀ du + uᵀ dv; with a
+  matrix differential, vec(A dX B) = (Bᵀ ⊗ A) vec(dX) (`kron`);
+- diag() for elementwise factors: d f(u) = diag(f′(u)) du, d(u ⊙ v) = diag(v) du + diag(u) dv
+  (diag(vec(·)) for matrices);
+- sum rule, constant multiple, powers, sum() and mean().
 
 With dw = I the result is H itself: logistic regression's gradient Xᵀ(σ(Xw) − y)/N gives
-Xᵀ diag(σ′(Xw)) X / N. Only vector and scalar intermediates can carry a differential here (a
-matrix that depends on w would need a third index): anything else is refused with exit 2, as
-are variables that are matrices (their Hessian is stated through vec(), not derived yet).
+Xᵀ diag(σ′(Xw)) X / N. A matrix variable W is listed as vec(W) and its Hessian is
+∂²L/∂vec(W)², mn×mn over W's columns stacked: least squares ‖XW − Y‖² gives
+2 (I ⊗ Xᵀ)(I ⊗ X). What is still refused with exit 2: a transposed matrix that depends on w
+(vec(dWᵀ) needs the commutation matrix), a broadcast of something that depends on w, and
+calls other than elementwise functions, sum and mean (softmax, norms, ...).
 
 Two routes, as for gradients: the closed form, evaluated from its printed text, against
-`torch.autograd.functional.hessian` of the forward pass at the same seeded points.
+`torch.autograd.functional.hessian` of the forward pass at the same seeded points (for vec(W),
+of the loss as a function of W's columns stacked: torch's reshape is row-major, so vec(W) is
+Wᵀ flattened).
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from gradcli.expr.constant import constant_value
 from gradcli.expr.parse import parse
 from gradcli.expr.unparse import unparse
 from gradcli.kinds.network import algebra as A
-from gradcli.kinds.network.shapes import Shape, fmt, is_scalarlike
+from gradcli.kinds.network.shapes import ONE, Shape, fmt, is_scalarlike, same, times
 from gradcli.results import Check, Counterexample, Verdict
 
 if TYPE_CHECKING:
@@ -81,9 +88,12 @@ class Forward:
 
     def __init__(self, graph: Graph, wrt: str, pretty, direction: str | None = None):
         self.graph, self.wrt, self.pretty = graph, wrt, pretty
-        # dw = I gives H itself; dw = v gives H v without ever forming H (flat in the width)
-        self.seed = Name(direction) if direction else \
-            A.eye(Name(wrt)) if not is_scalarlike(graph.shape(wrt)) else A.ONE
+        # dw = I gives H itself; dw = v gives H v without ever forming H (flat in the width).
+        # A matrix W is differentiated through vec(W): every differential is a vec, vec(du) =
+        # T vec(dW), and the seed is the mn×mn identity.
+        shape = graph.shape(wrt)
+        self.seed = Name(direction) if direction else A.ONE if is_scalarlike(shape) else \
+            A.eye(self._vec(Name(wrt)))
         self.steps: list[HessianStep] = []
 
     def shape(self, node: Node) -> Shape:
@@ -96,16 +106,32 @@ class Forward:
             self.steps.append(HessianStep(rule, formula, self.pretty(node), self.pretty(t)))
         return t
 
+    def _vec(self, node: Node) -> Node:
+        """vec(u): a column (or scalar) is its own vec; a matrix's columns stacked."""
+        shape = self.shape(node)
+        return node if is_scalarlike(shape) or shape[1].is_one else A.call("vec", node)
+
+    def _eye(self, dim) -> Node:
+        """I of one dimension, eye(m) by name where the dim has one."""
+        return A.call("eye", A.DimNum(dim.size, symbol=dim.symbol) if dim.is_declared
+                      else A.num(dim.size))
+
     def _factor(self, c: Node, t: Node | None, primal: Node) -> Node | None:
-        """c ⊙ du as course notation writes it: c du for a scalar c, diag(c) du for a column c,
-        and the outer product c du when du is a scalar's (row) differential."""
+        """c ⊙ du as course notation writes it: c du for a scalar c, diag(c) du for a column c
+        (diag(vec(c)) vec(du) for a matrix), and the outer product c du when du is a scalar's
+        (row) differential."""
         if t is None:
             return None
-        if is_scalarlike(self.shape(c)) or is_scalarlike(self.shape(t)):
-            return A.mul(c, t)  # a scalar variable's differential is a scalar: c dw
+        if is_scalarlike(self.shape(c)):
+            return A.mul(c, t)
+        if is_scalarlike(self.shape(t)):
+            return A.mul(self._vec(c), t)  # a scalar variable's differential is a scalar: c dw
         if is_scalarlike(self.shape(primal)):  # a column times a scalar's row differential
-            return A.matmul(c, t)
-        return A.matmul(A.call("diag", c), t)
+            return A.matmul(self._vec(c), t)
+        if not same(self.shape(c), self.shape(primal)):
+            raise refuse(f"{unparse(c)} ⊙ {unparse(primal)}: a {fmt(self.shape(primal))} value "
+                         f"that depends on {self.wrt}, broadcast against a {fmt(self.shape(c))}")
+        return A.matmul(A.call("diag", self._vec(c)), t)
 
     def __call__(self, node: Node) -> Node | None:
         if isinstance(node, Name):
@@ -116,12 +142,13 @@ class Forward:
             t = self(node.operand)
             return None if t is None else A.neg(t)
         if isinstance(node, Transpose):
-            if is_scalarlike(self.shape(node.operand)):
-                return self(node.operand)
+            shape = self.shape(node.operand)
+            if is_scalarlike(shape) or shape[0].is_one or shape[1].is_one:
+                return self(node.operand)  # vec(uᵀ) = vec(u) for a row or a column
             if self(node.operand) is None:
                 return None
-            raise refuse(f"{unparse(node)}: a transposed vector or matrix that depends on "
-                         f"{self.wrt} outside a product uᵀv")
+            raise refuse(f"{unparse(node)}: a transposed matrix that depends on {self.wrt} "
+                         "(vec(dWᵀ) would need the commutation matrix)")
         if isinstance(node, Binary):
             return self._binary(node)
         if isinstance(node, Call):
@@ -137,10 +164,24 @@ class Forward:
             return None
         if node.op in "+-":
             tb = None if tb is None else (A.neg(tb) if node.op == "-" else tb)
+            for side, ts in ((a, ta), (b, tb)):
+                if ts is not None and not is_scalarlike(self.shape(side)) and \
+                        not same(self.shape(side), self.shape(node)):
+                    raise refuse(f"{unparse(node)}: {unparse(side)} depends on {self.wrt} and is "
+                                 f"broadcast from {fmt(self.shape(side))} to "
+                                 f"{fmt(self.shape(node))}")
             t = ta if tb is None else tb if ta is None else A.add(ta, tb)
-            if is_scalarlike(self.shape(t)) and not is_scalarlike(self.shape(node)):
-                t = A.mul(t, A.ones_like(node))  # a scalar broadcast: every entry moves by dw
+            if not is_scalarlike(self.shape(node)):  # a scalar broadcast: every entry moves
+                st, ones = self.shape(t), A.ones_like(self._vec(node))
+                if is_scalarlike(st):
+                    t = A.mul(t, ones)
+                elif st[0].is_one:
+                    t = A.matmul(ones, t)
             return self._record("sum rule", "d(u ± v) = du ± dv", node, t)
+        if node.op == "*" and None in (ta, tb) and \
+                is_scalarlike(self.shape(a if ta is None else b)):
+            c, u, tu = (a, b, tb) if ta is None else (b, a, ta)
+            return self._record("constant multiple", "d(c u) = c du", node, self._factor(c, tu, u))
         if node.op == "*":
             t = _plus(self._factor(b, ta, a), self._factor(a, tb, b))
             return self._record("diag() for elementwise factors",
@@ -161,21 +202,23 @@ class Forward:
         raise refuse(f"{unparse(node)} cannot be differentiated a second time here")
 
     def _matmul(self, node: Binary) -> Node | None:
+        """d(A B) = dA B + A dB, each term as a vec: vec(A dB) = (I ⊗ A) vec(dB) and
+        vec(dA B) = (Bᵀ ⊗ I) vec(dA), which are A dB and Bᵀ dA (uᵀ v: vᵀ du) when B is a
+        column or A a row; a Kronecker product appears only for a matrix differential."""
         a, b = node.left, node.right
-        # uᵀ v of two columns: u's own differential du, since d(uᵀ) is a row that T (one
-        # column per entry of w) cannot hold; any other left factor must not depend on w
-        row = isinstance(a, Transpose) and not is_scalarlike(self.shape(a.operand)) and \
-            self.shape(a.operand)[1].is_one and self.shape(b)[1].is_one
-        ta, tb = self(a.operand) if row else self(a), self(b)
+        ta, tb = self(a), self(b)
         if ta is None and tb is None:
             return None
-        t = None if tb is None else A.matmul(a, tb)
+        (p, _), (_, q) = self.shape(a) or (ONE, ONE), self.shape(b) or (ONE, ONE)
+        t = None
+        if tb is not None:
+            t = A.matmul(a if q.is_one else A.call("kron", self._eye(q), a), tb)
         if ta is not None:
-            if not row:
-                raise refuse(f"{unparse(node)}: a matrix that depends on {self.wrt} (its "
-                             "differential would need a third index)")
-            t = _plus(t, A.matmul(A.transpose(b), ta))  # d(uᵀ v) = vᵀ du + uᵀ dv
-        return self._record("product rule over @", "d(A B) = dA B + A dB", node, t)
+            bt = A.transpose(b)
+            t = _plus(t, A.matmul(bt if p.is_one else A.call("kron", bt, self._eye(p)), ta))
+        kron = not (p.is_one or ta is None) or not (q.is_one or tb is None)
+        return self._record("product rule over @", "d(A B) = dA B + A dB; vec(A dX B) = "
+                            "(Bᵀ ⊗ A) vec(dX)" if kron else "d(A B) = dA B + A dB", node, t)
 
     def _call(self, node: Call) -> Node | None:
         entry = catalog.lookup(node.func)
@@ -234,17 +277,30 @@ def derive(graph: Graph, wrt: str, gradient: Node, pretty,
         raise InputError(f"hvp: {direction} is {fmt(graph.shape(direction))} but {wrt} is "
                          f"{fmt(shape)}; the direction has the variable's shape",
                          hint=f"declare {direction} with {wrt}'s shape")
-    if shape and not shape[1].is_one:
-        from gradcli.problems.schema import VEC_MISSING
-
-        raise InputError(f"hessians: {wrt} is a {fmt(shape)} matrix; gradcli derives Hessians "
-                         f"of vector and scalar variables (vec({wrt}) would be the form)",
-                         hint=VEC_MISSING.format(w=wrt))
+    if direction is not None and shape and not shape[1].is_one:
+        raise InputError(f"hvp: {wrt} is a {fmt(shape)} matrix; H·v is derived for vector and "
+                         "scalar variables", hint=f"list hessians: [vec({wrt})] for the whole "
+                                                  f"∂²{graph.loss}/∂vec({wrt})²")
     fwd = Forward(graph, wrt, pretty, direction)
     h = fwd(inline(graph, gradient))
     if h is None:
         h = A.ZERO
     return h, fwd.steps
+
+
+def square(shape: Shape) -> Shape:
+    """The Hessian's shape: n×n for an n-vector, (m·n)×(m·n) for an m×n matrix through vec."""
+    if not shape:
+        return ()
+    size = shape[0] if shape[1].is_one else times(shape[0], shape[1])
+    return (size, size)
+
+
+def label_of(graph: Graph, wrt: str) -> str:
+    """∂²L/∂w², or ∂²L/∂vec(W)² for a matrix."""
+    shape = graph.shape(wrt)
+    name = wrt if not shape or shape[1].is_one else f"vec({wrt})"
+    return f"∂²{graph.loss}/∂{name}²"
 
 
 def _routes(graph: Graph, wrt: str, node: Node, points, shape: Shape, torch_route):
@@ -286,13 +342,21 @@ def check(graph: Graph, wrt: str, h: Node, points) -> tuple[Check, bool, list]:
     whether our H is symmetric at every point, and torch's Hessians (the truth for claims)."""
     import torch
 
-    shape = graph.shape(wrt)
-    n = shape[0].size if shape else 1
-    rows = list(_routes(graph, wrt, h, points, (shape[0], shape[0]) if shape else (),
-                        lambda loss, g: torch.autograd.functional.hessian(loss, g[wrt]).reshape(n, n)))
+    side = square(graph.shape(wrt))
+    n = side[0].size if side else 1
+
+    def route(loss, g):
+        w = g[wrt]
+        if w.dim() == 2 and w.shape[1] != 1:  # a matrix, through vec: its columns stacked,
+            rows, cols = w.shape  # so vec(W) = Wᵀ flattened and W = v as cols×rows, transposed
+            return torch.autograd.functional.hessian(
+                lambda v: loss(v.reshape(cols, rows).T), w.T.reshape(-1)).reshape(n, n)
+        return torch.autograd.functional.hessian(loss, w).reshape(n, n)
+
+    rows = list(_routes(graph, wrt, h, points, side, route))
     ours = torch.stack([r[1] for r in rows])
     symmetric = bool(torch.allclose(ours, ours.transpose(1, 2), rtol=1e-9, atol=1e-11))
-    label = f"∂²{graph.loss}/∂{wrt}²: closed form vs torch.autograd.functional.hessian"
+    label = f"{label_of(graph, wrt)}: closed form vs torch.autograd.functional.hessian"
     return (_compare(label, "torch.autograd.functional.hessian", rows), symmetric,
             [r[0] for r in rows])
 
@@ -309,9 +373,9 @@ def check_product(graph: Graph, wrt: str, direction: str, hv: Node, points) -> C
 
 def judge(graph: Graph, problem, wrt: str, text: str, points, truth: list) -> Verdict:
     """A Hessian claim against torch's Hessian, entry by entry, at every point."""
-    shape = graph.shape(wrt)
-    n = shape[0].size if shape else 1
-    return judge_matrix(graph, problem, f"hessian_claims.{wrt}", f"∂²{graph.loss}/∂{wrt}²",
+    side = square(graph.shape(wrt))
+    n = side[0].size if side else 1
+    return judge_matrix(graph, problem, f"hessian_claims.{wrt}", label_of(graph, wrt),
                         "torch's Hessian", text, (n, n), points, truth)
 
 

@@ -113,6 +113,10 @@ class Printer:
     def call(self, node: Call) -> str:
         if _inverted(node):  # X⁻¹
             return self.wrap(node.args[0], _PREC["atom"]) + ("^{-1}" if self.latex else "⁻¹")
+        if node.func == "kron" and len(node.args) == 2:  # (A ⊗ B)
+            a, b = (self.wrap(x, _PREC["unary"]) for x in node.args)
+            times = r"\otimes" if self.latex else "⊗"
+            return f"({a} {times} {b})"
         args = [self.print(a) for a in node.args]
         args += [f"{k}={self.print(v)}" for k, v in node.kwargs]
         if self.latex:

@@ -37,8 +37,9 @@ class Dim:
 
     @property
     def is_declared(self) -> bool:
-        """A name from dims (`n`), not a literal (`3`) nor a worked-out size (`n-k+1`)."""
-        return self.symbol.isidentifier()
+        """A name from dims (`n`), not a literal (`3`) nor a worked-out size (`n-k+1`, or
+        `m·n`, whose middle dot Python counts as a letter of a name)."""
+        return self.symbol.isidentifier() and "·" not in self.symbol
 
     def same(self, other: Dim) -> bool:
         if self.is_declared and other.is_declared:
@@ -55,11 +56,21 @@ def literal(size: int) -> Dim:
     return Dim(str(size), size)
 
 
+def times(a: Dim, b: Dim) -> Dim:
+    """The product of two sizes, m·n by name (a vec's or a Kronecker product's)."""
+    if a.is_one or b.is_one:
+        return b if a.is_one else a
+    if a.symbol.isdigit() and b.symbol.isdigit():
+        return literal(a.size * b.size)
+    wrap = [f"({d})" if any(op in d.symbol for op in "+-") else d.symbol for d in (a, b)]
+    return Dim("·".join(wrap), a.size * b.size)
+
+
 def fmt(shape: Shape) -> str:
     """`n×1`, `N×m`, `(n-k+1)×1`, or `scalar`."""
     if not shape:
         return "scalar"
-    a, b = (f"({d})" if any(op in d.symbol for op in "+-") else str(d) for d in shape)
+    a, b = (f"({d})" if any(op in d.symbol for op in "+-·") else str(d) for d in shape)
     return f"{a}×{b}"
 
 
@@ -276,6 +287,12 @@ class Shapes:
             if not s or not s[0].same(s[1]):
                 raise _mismatch(node, f"{f} needs a square matrix, got {fmt(s)}")
             return s if f == "inv" else SCALAR
+        if f == "kron":
+            a, b = (s or (ONE, ONE) for s in args)
+            return (times(a[0], b[0]), times(a[1], b[1]))
+        if f == "vec":
+            s = args[0] or (ONE, ONE)
+            return (times(s[0], s[1]), ONE)
         if f == "diag":
             s = args[0]
             if not s or not s[1].is_one:
@@ -339,8 +356,8 @@ class Shapes:
 
     def _size(self, node: Node) -> Dim:
         if isinstance(node, Num):
-            return Dim(node.text, int(node.value)) if node.text.isidentifier() else \
-                literal(int(node.value))
+            name = node.text if node.text.isidentifier() else getattr(node, "symbol", "")
+            return Dim(name, int(node.value)) if name.isidentifier() else literal(int(node.value))
         if isinstance(node, Name) and node.id in self.dims:
             return Dim(node.id, int(self.dims[node.id]))
         from gradcli.errors import suggest

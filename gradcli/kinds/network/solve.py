@@ -285,9 +285,8 @@ class Solver:
             except InputError as err:
                 raise self.problem.locate("hessians", err) from None
             check, symmetric, truth = hessian.check(self.graph, name, h, pts)
-            shape = self.graph.shape(name)
-            square = fmt((shape[0], shape[0])) if shape else "scalar"
-            out.append(Hessian(name, f"∂²{self.graph.loss}/∂{name}²", unparse(h), text(h),
+            square = fmt(hessian.square(self.graph.shape(name)))
+            out.append(Hessian(name, hessian.label_of(self.graph, name), unparse(h), text(h),
                                self.bp.pretty(h), self.bp.latex(h), square, symmetric,
                                tuple(steps), check))
             if name in self.problem.hessian_claims:

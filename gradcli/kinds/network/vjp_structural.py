@@ -352,6 +352,40 @@ def _conv(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
     return out
 
 
+def _sizes(ctx: Context, x: Node) -> tuple[str, str]:
+    shape = ctx.shape(x)
+    return (str(shape[0]), str(shape[1])) if shape else ("1", "1")
+
+
+def _vec(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    """vec(X): the upstream, a column of p·q entries, put back into X's columns."""
+    x = node.args[0]
+    g = ctx.full(g, node)
+    p, _ = _sizes(ctx, x)
+    text = (f"{_index_label(ctx, x)}[i,j] = {ctx.upstream}[i + {p}·j] (0-based) with "
+            f"{ctx.upstream} = {ctx.pretty(g)}: the upstream un-stacked, column by column")
+    return [Contribution(x, _index_form(ctx, x, node, text), "vec (columns stacked)",
+                         "no compact matrix form in the expression language: index notation",
+                         text)]
+
+
+def _kron(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
+    """A ⊗ B: block (i, j) is A[i, j]·B, so each entry of A meets one block of the upstream."""
+    a, b = node.args
+    g = ctx.full(g, node)
+    r, s = _sizes(ctx, b)
+    at, U, G = f"{r}·i + k, {s}·j + l", ctx.upstream, ctx.pretty(g)
+    out = []
+    for x, other, idx, over in ((a, b, "i,j", "k,l"), (b, a, "k,l", "i,j")):
+        if wanted(x):
+            text = (f"{_index_label(ctx, x)}[{idx}] = Σ_{over} {U}[{at}]·{ctx.pretty(other)}"
+                    f"[{over}] (0-based) with {U} = {G}")
+            out.append(Contribution(x, _index_form(ctx, x, node, text), "Kronecker product",
+                                    "no compact matrix form in the expression language: index "
+                                    "notation", text))
+    return out
+
+
 def _index_label(ctx: Context, x: Node) -> str:
     return f"∂L/∂{ctx.pretty(x)}" if isinstance(x, Name) else f"∂L/∂({ctx.pretty(x)})"
 
@@ -400,6 +434,7 @@ RULES = {
                                   lambda n, p, t, c: A.neg(p), "∂T = −Z/count"),
     "cross_entropy": _cross_entropy, "nll": _nll, "onehot": _never,
     "inv": _inv, "det": _det, "logdet": _logdet, "trace": _trace, "diag": _diag,
+    "kron": _kron, "vec": _vec,
     "layer_norm": _normalisation("layer"), "batch_norm": _normalisation("batch"),
     "conv1d": _conv, "conv2d": _conv, "avg_pool2d": _pool, "max_pool2d": _pool,
 }

@@ -90,8 +90,9 @@ def _hessians(r) -> list[Block]:
     for h in r.hessians:
         shape = (f"{h.shape}, like {h.name}: H·{h.direction}, H never formed" if h.direction else
                  f"{h.shape}, " + ("symmetric" if h.symmetric else "NOT symmetric"))
+        dw = f"vec(d{h.name})" if "∂vec(" in h.label else f"d{h.name}"  # a matrix, through vec
         for i, s in enumerate(h.steps, 1):
-            blocks.append(Text(f"{i}. {s.rule}: {s.formula}    (d of {s.subject} = {s.pretty} d{h.name})"))
+            blocks.append(Text(f"{i}. {s.rule}: {s.formula}    (d of {s.subject} = {s.pretty} {dw})"))
         blocks.append(Formula(label=h.label, text=h.display, pretty=h.pretty, latex=h.latex,
                               latex_label=h.label, note=shape))
         if h.display != h.expression:
