@@ -144,3 +144,28 @@ def test_the_schema_describes_jacobians():
     network = next(b for b in json_schema()["oneOf"] if b["title"] == "kind: network")
     assert "numerator layout" in network["properties"]["jacobians"]["description"]
     assert "by" in network["properties"]["jacobians"]["oneOf"][0]["pattern"]
+
+
+def test_a_matrix_side_through_vec_gives_kronecker_factors_checked_column_major():
+    r = jacobians('"h by vec(W)"', "jacobian_claims:\n  h by vec(W): diag(h*(1 - h)) @ kron(x.T, eye(m))\n")
+    (j,) = r.jacobians
+    assert (j.label, j.shape) == ("∂h/∂vec(W)", "m×(m·n)")
+    assert j.expression == "diag(h*(1 - h)) @ kron(x.T, eye(2))"
+    assert r.passed and r.claims[0].correct
+
+
+def test_a_matrix_line_by_a_matrix_is_vec_by_vec():
+    base = ("dims: {N: 4, d: 3, k: 2}\ngiven: {X: [N, d], W: [d, k]}\nforward:\n"
+            "  Z: tanh(X @ W)\nloss:\n  L: sum(Z)\nwrt: [W]\n")
+    r = jacobians('"vec(Z) by vec(W)", "vec(Z) by vec(X)"', base=base)
+    by_w, by_x = r.jacobians
+    assert by_w.expression == "diag(vec(1 - Z**2)) @ kron(eye(2), X)"
+    assert by_x.expression == "diag(vec(1 - Z**2)) @ kron(W.T, eye(4))"
+    assert (by_w.shape, by_x.shape) == ("(N·k)×(d·k)", "(N·k)×(N·d)") and r.passed
+
+
+def test_vec_of_a_vector_is_refused_as_the_vector_itself():
+    with pytest.raises(InputError) as err:
+        jacobians('"h by vec(x)"')
+    assert "x is not a matrix, so vec(x) is x itself" in str(err.value)
+    assert err.value.hint == "write x in the request"

@@ -332,8 +332,8 @@ def _jacobians(r: Reader, node: Node | None, given: set[str], forward: Any,
                     'the Jacobian ∂h/∂x of a forward line h by a given or earlier line x: '
                     '"h by x"')
             continue
-        of, wrt = said["of"], said["wrt"]
-        bad = _jacobian_names(of, wrt, given, lines, loss_name)
+        of, wrt = _canonical(said["of"]), _canonical(said["wrt"])
+        bad = _jacobian_names(_unvec(of), _unvec(wrt), given, lines, loss_name)
         if bad is not None:
             which, message, hint = bad
             line, column = item.position(said.start(which))
@@ -344,6 +344,18 @@ def _jacobians(r: Reader, node: Node | None, given: set[str], forward: Any,
         else:
             out.append((of, wrt))
     return tuple(out)
+
+
+def _canonical(text: str) -> str:
+    """vec(W) however it was spaced (vec( W )), so a claim's key finds its request."""
+    inner = VEC.match(text)
+    return f"vec({inner['name']})" if inner else text
+
+
+def _unvec(text: str) -> str:
+    """W for vec(W): which matrices may be vec'd is known once the shapes are (jacobian.py)."""
+    inner = VEC.match(text)
+    return inner["name"] if inner else text
 
 
 def _jacobian_names(of: str, wrt: str, given: set[str], lines: list[str],
@@ -368,8 +380,7 @@ def _jacobian_names(of: str, wrt: str, given: set[str], lines: list[str],
         return ("wrt", f"{wrt!r} is the loss, computed from {of}, not the other way",
                 f"ask for \"{of} by\" a given or an earlier line")
     if wrt not in known:
-        return ("wrt", f"{wrt!r} is not a given or forward variable", suggest(wrt, known) or (
-            "Jacobians by a matrix through vec() are not derived yet" if "vec(" in wrt else None))
+        return ("wrt", f"{wrt!r} is not a given or forward variable", suggest(wrt, known))
     if wrt in lines and lines.index(wrt) > lines.index(of):
         return ("wrt", f"{wrt!r} is computed after {of}, so {of} cannot depend on it",
                 f"did you mean \"{wrt} by {of}\"?")
@@ -384,7 +395,7 @@ def _jacobian_claims(r: Reader, node: Node | None, known: set[str], listed: Any,
         return out
     for k, v in node.items:
         said = BY.match(k.text)
-        pair = (said["of"], said["wrt"]) if said else None
+        pair = (_canonical(said["of"]), _canonical(said["wrt"])) if said else None
         if pair is None:
             r.wrong(k, "jacobian_claims", '"OF by WRT" as the key, e.g. h by x: W')
         elif listed is not INVALID and pair not in listed:

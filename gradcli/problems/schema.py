@@ -76,8 +76,9 @@ KINDS: dict[str, tuple[Key, ...]] = {
         Key("hvp", "directions", "Hessian-vector products: name -> a given direction v shaped "
             "like it; H·v is derived without forming H and checked against torch."),
         Key("jacobians", "jacobians", "Jacobians of forward lines: \"OF by WRT\" derives dOF/dWRT "
-            "in numerator layout (m×n for OF of size m, WRT of size n), OF a vector or scalar "
-            "forward line, WRT a given or an earlier line; checked against torch."),
+            "in numerator layout (m×n for OF of size m, WRT of size n), OF a forward line, WRT a "
+            "given or an earlier line, a matrix as vec(NAME) (its columns stacked); checked "
+            "against torch."),
         Key("jacobian_claims", "jacobian_claims", "Your own Jacobians: \"OF by WRT\" (listed in "
             "jacobians) -> expression."),
     ),
@@ -167,7 +168,8 @@ GRID = {"oneOf": [{"type": "string"},
 # a name, or vec(NAME) for a matrix whose Hessian is taken over its columns stacked
 VEC_NAME = {"type": "string", "pattern": "^([A-Za-z][A-Za-z0-9_]*|vec\\( *[A-Za-z][A-Za-z0-9_]* *\\))$"}
 # a Jacobian request, "h by x": two names and the word by
-BY = {"type": "string", "pattern": "^ *[A-Za-z][A-Za-z0-9_]* +by +[A-Za-z][A-Za-z0-9_]* *$"}
+_SIDE = "([A-Za-z][A-Za-z0-9_]*|vec\\( *[A-Za-z][A-Za-z0-9_]* *\\))"
+BY = {"type": "string", "pattern": f"^ *{_SIDE} +by +{_SIDE} *$"}
 ENTRY = {"oneOf": [NUMBER, NAME]}  # a number, or a dim's name standing for its size
 
 

@@ -6,10 +6,12 @@ forward mode as the Hessian (`hessian.Forward`): h's line, with the forward name
 to x but not through it, is differentiated with dx = I, and the differential's matrix is J.
 `h = σ(W x)` by x gives diag(σ′(W x)) W; `z = W x` by x gives W.
 
-x may be a given or an earlier forward line; h a forward line that is a vector or a scalar
-(a scalar's Jacobian is its gradient as a 1×n row). A line that does not use x at all has
-J = 0, said in a note (as a gradient that is zero is), not refused: it is a true answer.
-Matrices would need vec() on both sides and are refused with a hint.
+x may be a given or an earlier forward line; h any forward line (a scalar's Jacobian is its
+gradient as a 1×n row). A matrix on either side is written vec(W), its columns stacked, and
+its differentials carry Kronecker factors as the Hessian's do (`"h by vec(W)"` for h = σ(W x):
+diag(h ⊙ (1 − h)) (xᵀ ⊗ I)); a matrix without vec() is refused, so the ordering is never
+guessed. A line that does not use x at all has J = 0, said in a note (as a gradient that is
+zero is), not refused: it is a true answer.
 
 The check: torch.autograd.functional.jacobian of the forward pass, h as a function of x with
 every other given held, at the same seeded points as the gradients (the worst entry named).
@@ -17,6 +19,7 @@ every other given held, at the same seeded points as the gradients (the worst en
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +27,7 @@ from gradcli.errors import InputError
 from gradcli.expr.ast import Name, Node, Num, walk
 from gradcli.kinds.network import algebra as A
 from gradcli.kinds.network.hessian import Forward, HessianStep, judge_matrix
-from gradcli.kinds.network.shapes import ONE, Shape, fmt, is_scalarlike
+from gradcli.kinds.network.shapes import ONE, Dim, Shape, fmt, is_scalarlike, times
 from gradcli.results import Check, Verdict
 
 if TYPE_CHECKING:
@@ -61,24 +64,37 @@ class Jacobian:
                 "check": self.check.to_json() if self.check else None}
 
 
+VEC = re.compile(r"vec\(\s*(?P<name>[A-Za-z][A-Za-z0-9_]*)\s*\)\Z")
+
+
+def bare(text: str) -> tuple[str, bool]:
+    """("W", True) for "vec(W)", ("x", False) for "x": the name, and whether it is vec'd."""
+    said = VEC.match(text)
+    return (said["name"], True) if said else (text, False)
+
+
 def _hint(of: str, wrt: str) -> str:
-    return (f"Jacobians are derived for lines whose intermediates that depend on {wrt} are "
-            f"vectors or scalars; list a smaller piece, e.g. an earlier line by {wrt}, or "
-            f"{of} by the line it is computed from")
+    return (f"Jacobians are derived by the Hessian's rules (products, elementwise functions, "
+            f"sums); list a smaller piece, e.g. an earlier line by {wrt}, or {of} by the line "
+            "it is computed from")
 
 
-def _vector(graph: Graph, name: str, of: str, wrt: str) -> Shape:
-    """The name's shape, if it is a vector or a scalar (m×1, or ONE×ONE for a scalar)."""
+def _size(graph: Graph, text: str) -> Dim:
+    """The number of entries one side has: n for an n-vector, 1 for a scalar, m·n for
+    vec(W) of an m×n matrix; a matrix is taken through vec() only when the request says so."""
+    name, vec = bare(text)
     shape = graph.shape(name)
-    if not shape or is_scalarlike(shape):
-        return (ONE, ONE)
-    if not shape[1].is_one:
-        raise InputError(f"jacobians: {name} is a {fmt(shape)} matrix; gradcli derives "
-                         "Jacobians of and by vectors and scalars",
-                         hint=f"a matrix's Jacobian goes through vec({name}), which is not "
-                              "derived yet; ask for a vector line by a vector (a layer's "
-                              "pre-activation by its input, say)")
-    return shape
+    matrix = bool(shape) and not shape[1].is_one
+    if matrix and not vec:
+        raise InputError(f"jacobians: {name} is a {fmt(shape)} matrix: its Jacobian is taken "
+                         f"through vec({name}), its columns stacked",
+                         hint=f"write vec({name}) in the request")
+    if vec and not matrix:
+        raise InputError(f"jacobians: {name} is not a matrix, so vec({name}) is {name} itself",
+                         hint=f"write {name} in the request")
+    if is_scalarlike(shape):
+        return ONE
+    return times(shape[0], shape[1]) if matrix else shape[0]
 
 
 def inline_to(graph: Graph, node: Node, wrt: str) -> Node:
@@ -93,7 +109,8 @@ def inline_to(graph: Graph, node: Node, wrt: str) -> Node:
 
 def derive(graph: Graph, of: str, wrt: str, pretty) -> tuple[Node, list[HessianStep], str]:
     """(J, the forward-mode steps, a note) for ∂of/∂wrt; J is A.ZERO when of does not use wrt."""
-    shape(graph, of, wrt)  # a matrix on either side is refused before any work
+    shape(graph, of, wrt)  # a matrix without vec() is refused before any work
+    of, wrt = bare(of)[0], bare(wrt)[0]
     inlined = inline_to(graph, graph.line(of).node, wrt)
     if not any(isinstance(x, Name) and x.id == wrt for x in walk(inlined)):
         return A.ZERO, [], f"{of} does not depend on {wrt}: ∂{of}/∂{wrt} = 0"
@@ -112,8 +129,18 @@ def derive(graph: Graph, of: str, wrt: str, pretty) -> tuple[Node, list[HessianS
 
 
 def shape(graph: Graph, of: str, wrt: str) -> Shape:
-    """m×n: h's entries by x's (a scalar counts as one)."""
-    return (_vector(graph, of, of, wrt)[0], _vector(graph, wrt, of, wrt)[0])
+    """m×n: h's entries by x's (a scalar counts as one, vec(W) of an m×n W as m·n)."""
+    return (_size(graph, of), _size(graph, wrt))
+
+
+def latex_label(of: str, wrt: str) -> str:
+    from gradcli.kinds.network.matrix_print import latex_name
+
+    def side(text: str) -> str:
+        name, vec = bare(text)
+        return rf"\operatorname{{vec}}({latex_name(name)})" if vec else latex_name(name)
+
+    return rf"\frac{{\partial {side(of)}}}{{\partial {side(wrt)}}}"
 
 
 def _rows(graph: Graph, of: str, wrt: str, node: Node, points):
@@ -123,15 +150,21 @@ def _rows(graph: Graph, of: str, wrt: str, node: Node, points):
     from gradcli.kinds.network import verify as V
 
     m, n = (d.size for d in shape(graph, of, wrt))
+    (h, h_vec), (x, x_vec) = bare(of), bare(wrt)
     for p in points:
         givens = {k: v.detach() for k, v in p.values.items()}
         env = V.forward(graph, givens)
+        start = env[x].detach()
 
-        def line(value, givens=givens):
+        def line(value, givens=givens, start=start):
+            # vec(W) is Wᵀ flattened (columns stacked; torch's reshape is row-major)
+            w = value.reshape(start.shape[1], start.shape[0]).T if x_vec else value
             # x a given: held in the givens; x a forward line: its computed value replaced
-            return V.forward(graph, {**givens, wrt: value}, overrides={wrt: value})[of]
+            out = V.forward(graph, {**givens, x: w}, overrides={x: w})[h]
+            return out.T.reshape(-1) if h_vec else out
 
-        truth = torch.autograd.functional.jacobian(line, env[wrt].detach()).reshape(m, n)
+        truth = torch.autograd.functional.jacobian(
+            line, start.T.reshape(-1) if x_vec else start).reshape(m, n)
         ours = torch.zeros_like(truth) if A.is_zero(node) else \
             V.closed_form(node, graph, env, shape(graph, of, wrt)).reshape(m, n)
         yield truth, ours, p.label

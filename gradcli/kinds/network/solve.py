@@ -322,10 +322,7 @@ class Solver:
             except InputError as err:
                 raise self.problem.locate(key, err) from None
             check, truth = jacobian.check(self.graph, of, wrt, j, pts)
-            from gradcli.kinds.network.matrix_print import latex_name
-
-            out.append(jacobian.Jacobian(of, wrt, f"∂{of}/∂{wrt}", rf"\frac{{\partial "
-                                         rf"{latex_name(of)}}}{{\partial {latex_name(wrt)}}}",
+            out.append(jacobian.Jacobian(of, wrt, f"∂{of}/∂{wrt}", jacobian.latex_label(of, wrt),
                                          unparse(j), text(j),
                                          self.bp.pretty(j), self.bp.latex(j),
                                          fmt(jacobian.shape(self.graph, of, wrt)), tuple(steps),

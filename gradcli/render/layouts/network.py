@@ -110,9 +110,10 @@ def _jacobians(r) -> list[Block]:
         Text("Layout of a Jacobian: numerator layout, ∂h/∂x is m×n for h of size m and x of "
              "size n (dh = ∂h/∂x dx; row i is ∂hᵢ/∂x transposed).", tone="note")]
     for j in r.jacobians:
+        dx = f"vec(d{j.wrt[4:]}" if j.wrt.startswith("vec(") else f"d{j.wrt}"  # vec(dW)
         for i, s in enumerate(j.steps, 1):
             blocks.append(Text(f"{i}. {s.rule}: {s.formula}    (d of {s.subject} = {s.pretty} "
-                               f"d{j.wrt})"))
+                               f"{dx})"))
         blocks.append(Formula(label=j.label, text=j.display, pretty=j.pretty, latex=j.latex,
                               latex_label=j.latex_label, note=j.shape + (f"; {j.note}" if j.note else "")))
         if j.display != j.expression:
