@@ -126,3 +126,8 @@ def test_a_hessian_vector_product_of_a_matrix_is_refused_pointing_at_vec():
     with pytest.raises(InputError) as err:
         run(LAYER.replace("hessians: [vec(W)]", "hvp: {W: V}").replace("x: [n]}", "x: [n], V: [m, n]}"))
     assert "hessians: [vec(W)]" in err.value.hint
+
+
+def test_a_claim_may_be_keyed_vec_w_as_the_listing_is():
+    r = run(LSQ + "hessian_claims:\n  vec(W): 2*kron(eye(k), X.T @ X)\n")
+    assert r.claims[0].correct and r.claims[0].target == "∂²L/∂vec(W)²"

@@ -415,7 +415,8 @@ def _claims(r: Reader, node: Node | None, known: set[str], wrt: Any,
     if node is None or r.mapping(node, key) is INVALID:
         return out
     for k, v in node.items:
-        name = r.name(k, key)
+        inner = VEC.match(k.text) if key == "hessian_claims" else None  # as hessians lists it
+        name = inner["name"] if inner else r.name(k, key)
         if name is not INVALID and name not in known:
             r.error(k, f"{name!r} is not a given or forward variable", key,
                     suggest(name, known))

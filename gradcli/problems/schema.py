@@ -71,8 +71,8 @@ KINDS: dict[str, tuple[Key, ...]] = {
         Key("hessians", "hessian_names", "Given vector or scalar variables whose Hessian "
             "d2Loss/dNAME2 is derived in matrix form and checked against torch; a matrix W as "
             "vec(W) (its columns stacked): the mn×mn d2Loss/dvec(W)2, with Kronecker products."),
-        Key("hessian_claims", "claims", "Your own Hessians: name (listed in hessians) -> "
-            "expression."),
+        Key("hessian_claims", "hessian_claims", "Your own Hessians: name or vec(NAME) (listed "
+            "in hessians) -> expression."),
         Key("hvp", "directions", "Hessian-vector products: name -> a given direction v shaped "
             "like it; H·v is derived without forming H and checked against torch."),
         Key("jacobians", "jacobians", "Jacobians of forward lines: \"OF by WRT\" derives dOF/dWRT "
@@ -200,6 +200,8 @@ TYPES: dict[str, dict[str, Any]] = {
     "loss": {"oneOf": [EXPRESSION, {**_map(EXPRESSION), "minProperties": 1, "maxProperties": 1}]},
     "claims": _map(EXPRESSION),
     "directions": _map(NAME),
+    "hessian_claims": {"type": "object", "propertyNames": VEC_NAME,
+                       "additionalProperties": EXPRESSION},
     "hessian_names": {"oneOf": [VEC_NAME, {"type": "array", "minItems": 1, "items": VEC_NAME}]},
     "jacobians": {"oneOf": [BY, {"type": "array", "minItems": 1, "items": BY}]},
     "jacobian_claims": {"type": "object", "propertyNames": BY, "additionalProperties": EXPRESSION},
