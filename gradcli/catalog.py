@@ -356,10 +356,10 @@ STRUCTURAL: tuple[Entry, ...] = (
     _op("logdet", "linalg", _X, "log |det X|", "torch.linalg.slogdet"),
     _op("diag", "linalg", (Arg("x"),), "diagonal matrix from a vector", "torch.diag"),
     _op("eye", "linalg", (_size("n"),), "n×n identity matrix", "torch.eye"),
-    _op("kron", "linalg", (Arg("A"), Arg("B")), "Kronecker product A ⊗ B: (pr)×(qs) for p×q "
-        "A and r×s B, block (i, j) = A[i, j]·B", "torch.kron"),
-    _op("vec", "linalg", _X, "the columns of X stacked into one column (column-major, as "
-        "vec(A X B) = (Bᵀ ⊗ A) vec(X) needs)", "X.T.reshape(-1, 1)"),
+    _op("kron", "linalg", (Arg("A"), Arg("B")), "Kronecker product A ⊗ B (block i, j: A[i, j]·B)",
+        "torch.kron"),
+    _op("vec", "linalg", _X, "X's columns stacked into one column (column-major)",
+        "X.T.reshape(-1, 1)"),
     _op("ones", "linalg", (_size("n"), _size("m", None)), "n×m (or n×1) matrix of ones",
         "torch.ones"),
     _op("zeros", "linalg", (_size("n"), _size("m", None)), "n×m (or n×1) matrix of zeros",
