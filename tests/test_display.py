@@ -163,7 +163,7 @@ PINNED = {
         '  where ∂L/∂a = W2.T @ (y - t)',
     ],
     'net_ridge': [
-        '∂L/∂w = (w*lam + lam*w)/2 + X.T @ r',
+        '∂L/∂w = w*lam + X.T @ r',
         '∂L/∂lam = 0.5*sum(w.T**2)',
     ],
     'net_softmax_ce': [

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Str, Transpose, Unary
+from gradcli.expr.unparse import unparse
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,14 @@ def split(node: Node) -> tuple[float, Node | None]:
         c, rest = split(node.left)
         return c / float(node.right.value), rest
     return 1.0, node
+
+
+def _factors(node: Node) -> list[str]:
+    """The factors of a `*` chain, in a canonical order: `*` is elementwise (scalars broadcast)
+    and so commutative, and `w*lam + lam*w` is 2·lam·w, not a sum the reader must collect."""
+    if isinstance(node, Binary) and node.op == "*":
+        return sorted(_factors(node.left) + _factors(node.right))
+    return [unparse(node)]
 
 
 def _product(a: Node | None, b: Node | None) -> Node | None:
@@ -228,7 +237,7 @@ def add(a: Node, b: Node) -> Node:
         return num(a.value + b.value)
     ca, ra = split(a)
     cb, rb = split(b)
-    if ra is not None and ra == rb:
+    if ra is not None and rb is not None and (ra == rb or _factors(ra) == _factors(rb)):
         return scale(ca + cb, ra)
     if cb < 0:
         return Binary("-", a, scale(-cb, rb))
