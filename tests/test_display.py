@@ -164,7 +164,7 @@ PINNED = {
     ],
     'net_ridge': [
         '∂L/∂w = w*lam + X.T @ r',
-        '∂L/∂lam = 0.5*sum(w.T**2)',
+        '∂L/∂lam = 0.5*w.T @ w',
     ],
     'net_softmax_ce': [
         '∂L/∂Z = (softmax(Z) - Y)/N',
