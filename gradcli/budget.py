@@ -17,7 +17,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-
 REPEAT = 0.05  # seconds between alarms once the budget is spent
 
 
