@@ -1,0 +1,103 @@
+"""The checks of a layout view: what `--layout` prints, evaluated, against torch autograd.
+
+At the same seeded points as the denominator checks, for each gradient with a closed form:
+numerator layout compares autograd's gradient, transposed, with the pasteable full form
+(parsed back from its text) and with the shown form (its names bound to their where-lines'
+values, each evaluated from its own shown form); index layout compares autograd's gradient
+with the shown index form, run as einsum programs (names likewise). The worst entry over
+both forms and every point is reported, as the other checks do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+
+from gradcli.expr.parse import parse
+from gradcli.kinds.network import verify as V
+from gradcli.kinds.network.layout_einsum import Einsum
+from gradcli.kinds.network.layout_index import gradient_axes
+from gradcli.kinds.network.layout_numerator import transposed
+from gradcli.results import Check
+from gradcli.verify.compare import Tolerance, describe_index, worst
+from gradcli.verify.evaluate import Evaluator
+
+Tensor = torch.Tensor
+
+
+class Tally:
+    """The worst comparison of one gradient's printed forms over the sample points."""
+
+    def __init__(self, what: str, tol: Tolerance, notes: tuple[str, ...]):
+        self.what, self.tol, self.notes = what, tol, notes
+        self.rows: list = []  # (Worst, ok, where)
+        self.error = ""
+
+    def add(self, expected: Tensor, got: Tensor, at: str) -> None:
+        w, ok = worst(expected, got, self.tol)
+        self.rows.append((w, ok, at))
+
+    def result(self) -> Check:
+        reference = "torch autograd through the forward (float64)"
+        if self.error or not self.rows:
+            return Check(self.what, False, float("inf"), float("inf"), len(self.rows), reference,
+                         notes=(f"the printed form could not be evaluated: {self.error}",))
+        failing = [r for r in self.rows if not r[1]]
+        w, _, at = failing[0] if failing else max(self.rows, key=lambda r: r[0].abs_error)
+        where = describe_index(w.index)
+        return Check(self.what, not failing, w.abs_error, w.rel_error, len(self.rows), reference,
+                     where=f"{where} at {at}" if where else at, expected=w.expected, got=w.got,
+                     notes=(f"tolerance: {self.tol.name} (rtol {self.tol.rtol:g}, atol "
+                            f"{self.tol.atol:g}), per entry", *self.notes))
+
+
+def _symbols(view, env: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """Every used name's value, each from its own printed form, in derivation order."""
+    values = dict(env)
+    for sym_id in view.s.derivation.symbols:
+        if sym_id not in view.used or view.symbol_value(sym_id) is None:
+            continue
+        if view.layout == "index":
+            shape = view.graph.shapes.names.get(sym_id, ())
+            values[sym_id] = Einsum(values)(view.index_forms[sym_id], gradient_axes(shape))
+        else:
+            values[sym_id] = Evaluator(values)(view.symbol_form(sym_id))
+    return values
+
+
+def _got(view, name: str, env: Mapping[str, Tensor], named: Mapping[str, Tensor]) -> list[Tensor]:
+    shape = view.graph.shape(name)
+    if view.layout == "index":
+        return [V.fit(Einsum(named)(view.index_forms[name], gradient_axes(shape)), shape)]
+    own = transposed(shape)
+    form = dict(view.built.gradients)[name]
+    full = parse(form.expression, variables=view.graph.declared)
+    return [V.fit(Evaluator(env)(full), own), V.fit(Evaluator(named)(view.gradient_form(name)), own)]
+
+
+def check(view) -> tuple[Check, ...]:
+    s, graph = view.s, view.graph
+    tol, tol_notes = V.route_tolerance(graph)
+    route = "as printed vs autograd, transposed" if view.layout == "numerator" \
+        else "index form by einsum vs autograd"
+    tallies = {n: Tally(f"∂{graph.loss}/∂{n} ({view.layout}): {route}", tol, tol_notes)
+               for n in view.closed}
+    for p in V.each_point(graph, s.problem, s.seed):
+        auto, env = V.autograd(graph, p, list(view.closed))
+        try:
+            named = _symbols(view, env)
+        except Exception as err:  # noqa: BLE001 - a printed form that does not evaluate fails
+            for t in tallies.values():
+                t.error = t.error or f"{type(err).__name__}: {err}"
+            continue
+        for name, tally in tallies.items():
+            expected = auto[name]
+            if view.layout == "numerator" and expected.dim() == 2:
+                expected = expected.T
+            try:
+                for got in _got(view, name, env, named):
+                    tally.add(expected, got, p.label)
+            except Exception as err:  # noqa: BLE001
+                tally.error = tally.error or f"{type(err).__name__}: {err}"
+    return tuple(t.result() for t in tallies.values())
