@@ -18,9 +18,9 @@ from gradcli.expr.parse import parse
 from gradcli.kinds.network import verify as V
 from gradcli.kinds.network.layout_einsum import Einsum
 from gradcli.kinds.network.layout_index import gradient_axes
-from gradcli.kinds.network.layout_numerator import transposed
+from gradcli.kinds.network.layout_numerator import is_gradient, transposed
 from gradcli.results import Check
-from gradcli.verify.compare import Tolerance, describe_index, worst
+from gradcli.verify.compare import AUTOGRAD, Tolerance, describe_index, worst
 from gradcli.verify.evaluate import Evaluator
 
 Tensor = torch.Tensor
@@ -53,16 +53,29 @@ class Tally:
 
 
 def _symbols(view, env: Mapping[str, Tensor]) -> dict[str, Tensor]:
-    """Every used name's value, each from its own printed form, in derivation order."""
+    """Every used name's value, each from its own printed form, in derivation order.
+
+    Each is held to the value the derivation gave the name (its expanded matrix form, shaped
+    as the name is): the gradients' checks alone would not notice a where-line that is wrong
+    in a way every use of the name undoes (δ printed transposed, and used transposed)."""
     values = dict(env)
     for sym_id in view.s.derivation.symbols:
         if sym_id not in view.used or view.symbol_value(sym_id) is None:
             continue
+        shape = view.graph.shapes.names.get(sym_id, ())
         if view.layout == "index":
-            shape = view.graph.shapes.names.get(sym_id, ())
             values[sym_id] = Einsum(values)(view.index_forms[sym_id], gradient_axes(shape))
         else:
             values[sym_id] = Evaluator(values)(view.symbol_form(sym_id))
+        derived = V.fit(Evaluator(env)(view.s.derivation.expand(view.s.derivation.symbols[sym_id])),
+                        shape)
+        if view.layout == "numerator" and is_gradient(view.s.bp.symbols[sym_id]) and shape:
+            derived = derived.T
+        got = values[sym_id]
+        if got.shape != derived.shape or not worst(derived, got, AUTOGRAD)[1]:
+            symbol = view.s.bp.symbols[sym_id].symbol
+            raise ValueError(f"the printed where-line of {symbol} does not give the derivation's "
+                             f"{symbol} (a {tuple(got.shape)} value, expected {tuple(derived.shape)})")
     return values
 
 

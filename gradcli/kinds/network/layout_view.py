@@ -33,8 +33,11 @@ from gradcli.kinds.network.shapes import Shape, fmt
 from gradcli.results import Check
 
 LAYOUTS = ("denominator", "numerator", "index")
-NO_FORM = ("no closed form in the expression language: given in index notation below "
-           "(the same in every layout), checked by autograd against finite differences")
+NO_FORM = ("no closed form in the expression language: in the derivation's index notation "
+           "below (the same in every layout), checked by autograd against finite differences")
+AS_DERIVED = ("as derived (denominator layout): it uses a gradient known only in index "
+              "notation (below), so it has no other form here; checked by autograd against "
+              "finite differences")
 
 
 def _adjoints(node: Node) -> list[A.Adjoint]:
@@ -116,7 +119,12 @@ class View:
         axes = gradient_axes(shape)
         own = self.shape(shape, True)
         if name not in self.closed:
-            return ViewForm(f"∂{self.loss}/∂{name}", "", "", "", "", fmt(own), note=NO_FORM)
+            shown = self.s.shown_gradients[name]
+            if isinstance(shown, A.IndexForm):
+                return ViewForm(f"∂{self.loss}/∂{name}", "", "", "", "", fmt(own), note=NO_FORM)
+            return ViewForm(f"∂{self.loss}/∂{name}", text(shown), self.s.bp.pretty(shown),
+                            self.s.bp.latex(shown), rf"\frac{{\partial {self.loss}}}"
+                            rf"{{\partial {latex_name(name)}}}", fmt(shape), note=AS_DERIVED)
         if self.layout == "index":
             return self.formula(name, self.gradient_form(name), label(self.loss, name, axes, "text"),
                                 label(self.loss, name, axes, "latex"), own, axes)
@@ -130,8 +138,8 @@ class View:
         value = self.symbol_value(sym_id)
         shape = self.graph.shapes.names.get(sym_id, ())
         what = self.s.derivation.labels[sym_id]
-        if value is None:  # index notation already: the derivation's own text
-            return ViewForm(sym.symbol, sym.text, sym.text, sym.text, "", fmt(shape))
+        if value is None:  # index notation already: the derivation's own text, as a line
+            return ViewForm(sym.text, "", "", "", "", fmt(shape))
         gradient = is_gradient(sym)
         own = self.shape(shape, gradient)
         head = sym.symbol if sym.symbol == what else f"{sym.symbol} = {what}"
@@ -166,9 +174,10 @@ class View:
 
     def build(self) -> LayoutView:
         gradients = tuple((n, self.gradient(n)) for n in self.s.targets)
-        forms = [self.gradient_form(n) for n in self.closed]
+        forms = [self.gradient_form(n) if n in self.closed else self.s.shown_gradients[n]
+                 for n in self.s.targets]
         used = _used(forms, self.symbol_form_or_none)
-        printed = {f.label.partition("[")[0] for _, f in gradients}
+        printed = {f.label.partition("[")[0] for n, f in gradients if n in self.closed}
         symbols = []
         for sym_id in self.s.derivation.symbols:  # each used name once, in derivation order
             if sym_id in used:

@@ -16,8 +16,12 @@ _LAYOUT_WORD = {"numerator": "numerator layout", "index": "index notation"}
 
 def _form(f, prefix: str = "", like: str = "") -> list[Block]:
     note = f.shape + (f", {like}" if like else "")
+    if not f.display and not f.note:  # a line of index notation, the derivation's own
+        return [Text(f"{prefix}{f.label}    [{note}]")]
     if not f.display:
         return [Text(f"{prefix}{f.label}: {f.note} [{note}]")]
+    if f.note:
+        note = f"{f.shape}; {f.note}"
     blocks: list[Block] = [Formula(label=f"{prefix}{f.label}", text=f.display, pretty=f.pretty,
                                    latex=f.latex, latex_label=f.latex_label, note=note)]
     if f.expression and f.expression != f.display:
