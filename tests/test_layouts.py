@@ -20,6 +20,7 @@ from gradcli.kinds.network import algebra as A
 from gradcli.kinds.network.display import text
 from gradcli.kinds.network.layout_einsum import Einsum
 from gradcli.kinds.network.layout_index import Translator, gradient_axes
+from gradcli.kinds.network.layout_index_parse import IndexSyntaxError, Reader
 from gradcli.kinds.network.layout_index_print import IndexPrinter
 from gradcli.kinds.network.layout_numerator import Numerator, is_gradient, transposed
 from gradcli.kinds.network.shapes import ONE, Dim, Shapes
@@ -43,6 +44,10 @@ def _shapes() -> Shapes:
 
 
 SHAPES = _shapes()
+
+
+READER = Reader({**{n: Name(n) for n in SHAPES.names if not n.startswith("__")}, "δ": DELTA,
+                 "σ": SIGMA}, {"n": 2, "m": 3, "p": 4}, {}, SHAPES)
 
 
 def _values(seed: int = 0) -> dict[str, torch.Tensor]:
@@ -109,6 +114,21 @@ def test_index_form_takes_an_opaque_call_as_an_entry_of_the_whole_and_says_so():
     ix = translate(node, ("i", "j"))
     assert IndexPrinter("text")(ix) == "softmax(B, dim=1)[i,j]"
     assert translate.opaque == [node]
+
+
+def test_printed_index_text_reads_back_and_prints_the_same():
+    node = Binary("@", Transpose(Name("W")), Binary("*", DELTA, Call("tanh", (Name("X_mo"),))))
+    ix = Translator(SHAPES)(node, ("i", None))
+    printed = IndexPrinter("text")(ix)
+    assert printed == "Σ_k W[k,i]*δ[k]*tanh(X_mo[k])"
+    assert IndexPrinter("text")(READER(printed)) == printed
+
+
+def test_index_text_that_does_not_read_back_is_an_error():
+    with pytest.raises(IndexSyntaxError, match="unknown name"):
+        READER("Σ_k Q[k,i]")
+    with pytest.raises(IndexSyntaxError, match="1 indices for a value with 2 axes"):
+        READER("W[i]")
 
 
 def test_index_form_in_course_notation_uses_subscripts():
@@ -181,9 +201,11 @@ def test_the_einsum_of_the_index_form_equals_the_matrix_value(data):
     values = _values()
     expected = _matrix(node, values)
     axes = gradient_axes(SHAPES(node))
-    got = Einsum(values)(Translator(SHAPES)(node, axes), axes)
-    assert torch.allclose(got.reshape(expected.shape), expected, rtol=1e-10, atol=1e-12), \
-        (text(node), index_text(node))
+    ix = Translator(SHAPES)(node, axes)
+    for form in (ix, READER(IndexPrinter("text")(ix))):  # the tree, and its text read back
+        got = Einsum(values)(form, axes)
+        assert torch.allclose(got.reshape(expected.shape), expected, rtol=1e-10, atol=1e-12), \
+            (text(node), index_text(node))
 
 
 @settings(max_examples=150, deadline=None)
@@ -228,7 +250,7 @@ def test_check_layout_index_prints_entries_and_steps_in_index_form(cli):
                  "  where δ₁[i] = ∂L/∂z1[i] = (Σ_k W2[k,i]*δ₂[k])*(1 - a1[i]**2)    [h×1]",
                  "   ∂L/∂W2[i,j] = δ₂[i]*a1[j]    [k×h]"):  # a step, in index form
         assert line in lines, r.stdout
-    assert any(line.startswith("∂L/∂x (index)   pass    index form by einsum") for line in lines)
+    assert any(line.startswith("∂L/∂x (index)   pass    printed index text by einsum") for line in lines)
     assert lines[-1].startswith("PASSED: 10/10 checks")
 
 
@@ -313,5 +335,18 @@ def test_a_wrongly_printed_index_form_fails_its_check(cli, monkeypatch):
 
     monkeypatch.setattr(layout_index.Translator, "visit", swapped)
     r = cli("check", "problems/net_batch_linear.yaml", "--layout", "index", "--format", "plain")
+    assert r.exit_code == 1, r.output
+    assert "FAIL" in r.stdout
+
+
+def test_a_misprinted_index_text_fails_its_check(cli, monkeypatch):
+    from gradcli.kinds.network import layout_index_print
+
+    # a Σ printed without the parentheses around its body's terms (∂L/∂b = Σ_k (H[k,j] -
+    # T[k,j]) printed Σ_k H[k,j] - T[k,j]): the text no longer says
+    # what the tree does, and the check reads the text
+    monkeypatch.setattr(layout_index_print.IndexPrinter, "sum", lambda self, ix: "Σ_" + ",".join(
+        k for k, _ in ix.over) + " " + self.print(ix.body))
+    r = cli("check", "problems/net_batch_norm.yaml", "--layout", "index", "--format", "plain")
     assert r.exit_code == 1, r.output
     assert "FAIL" in r.stdout

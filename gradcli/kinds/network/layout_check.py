@@ -4,7 +4,8 @@ At the same seeded points as the denominator checks, for each gradient with a cl
 numerator layout compares autograd's gradient, transposed, with the pasteable full form
 (parsed back from its text) and with the shown form (its names bound to their where-lines'
 values, each evaluated from its own shown form); index layout compares autograd's gradient
-with the shown index form, run as einsum programs (names likewise). The worst entry over
+with the shown index form's plain text, read back (`layout_index_parse.py`) and run as
+einsum programs (names likewise), so a printer bug (a lost parenthesis) fails the check. The worst entry over
 both forms and every point is reported, as the other checks do.
 """
 
@@ -64,7 +65,7 @@ def _symbols(view, env: Mapping[str, Tensor]) -> dict[str, Tensor]:
             continue
         shape = view.graph.shapes.names.get(sym_id, ())
         if view.layout == "index":
-            values[sym_id] = Einsum(values)(view.index_forms[sym_id], gradient_axes(shape))
+            values[sym_id] = Einsum(values)(view.read(view.index_texts[sym_id]), gradient_axes(shape))
         else:
             values[sym_id] = Evaluator(values)(view.symbol_form(sym_id))
         derived = V.fit(Evaluator(env)(view.s.derivation.expand(view.s.derivation.symbols[sym_id])),
@@ -82,7 +83,7 @@ def _symbols(view, env: Mapping[str, Tensor]) -> dict[str, Tensor]:
 def _got(view, name: str, env: Mapping[str, Tensor], named: Mapping[str, Tensor]) -> list[Tensor]:
     shape = view.graph.shape(name)
     if view.layout == "index":
-        return [V.fit(Einsum(named)(view.index_forms[name], gradient_axes(shape)), shape)]
+        return [V.fit(Einsum(named)(view.read(view.index_texts[name]), gradient_axes(shape)), shape)]
     own = transposed(shape)
     form = dict(view.built.gradients)[name]
     full = parse(form.expression, variables=view.graph.declared)
@@ -91,9 +92,13 @@ def _got(view, name: str, env: Mapping[str, Tensor], named: Mapping[str, Tensor]
 
 def check(view) -> tuple[Check, ...]:
     s, graph = view.s, view.graph
+    if view.layout == "index":
+        from gradcli.kinds.network.layout_index_parse import reader_for
+
+        view.read = reader_for(view)
     tol, tol_notes = V.route_tolerance(graph)
     route = "as printed vs autograd, transposed" if view.layout == "numerator" \
-        else "index form by einsum vs autograd"
+        else "printed index text by einsum vs autograd"
     tallies = {n: Tally(f"∂{graph.loss}/∂{n} ({view.layout}): {route}", tol, tol_notes)
                for n in view.closed}
     for p in V.each_point(graph, s.problem, s.seed):

@@ -78,7 +78,8 @@ class Einsum:
 
     def entry(self, ix: Entry) -> Labelled:
         node = ix.node
-        t = self.matrix(node) if ix.opaque or not isinstance(node, Name) else self.values[node.id]
+        known = isinstance(node, Name) and node.id in self.values and not ix.opaque
+        t = self.values[node.id] if known else self.matrix(node)  # (pi, e: the evaluator's)
         if not ix.axes or t.dim() < 2:  # a scalar: no axes of its own
             return t.reshape(()), ""
         # a size-1 axis has no index and is dropped; X[k,k] is the diagonal

@@ -8,8 +8,9 @@ not the denominator form: at the checks' own seeded points, torch autograd's gra
 - numerator layout: the pasteable full form, printed in the expression language, parsed
   back and evaluated; and the shown form (with δ and the other names) evaluated with each
   name bound to the value of its own printed where-line;
-- index layout: the shown index form evaluated as einsum programs (`layout_einsum.py`), each
-  name bound to the einsum value of its own printed index where-line.
+- index layout: the shown index form's printed text, read back (`layout_index_parse.py`) and
+  run as einsum programs (`layout_einsum.py`), each name bound to the einsum value of its
+  own printed index where-line.
 
 A gradient the derivation gives only in index notation (a convolution's input, pooling) has
 no closed form to rewrite: the output says so and its check stays autograd against finite
@@ -72,6 +73,7 @@ class View:
                          (("text", text), ("pretty", solver.bp.pretty), ("latex", solver.bp.latex))}
         self.closed = [n for n in solver.targets if not A.has_index_form(solver.expanded[n])]
         self.index_forms: dict[str, object] = {}  # name or symbol id -> Ix, as printed
+        self.index_texts: dict[str, str] = {}  # ... and its plain text, read back by the check
         self.opaque: list[Node] = []
 
     # -- the forms ----------------------------------------------------------------------
@@ -103,6 +105,7 @@ class View:
             if call not in self.opaque:
                 self.opaque.append(call)
         self.index_forms[key] = ix
+        self.index_texts[key] = self.printers["text"](ix)
         return ix
 
     def formula(self, key: str, node: Node, label_text: str, latex_label: str, shape: Shape,
