@@ -43,10 +43,11 @@ class LayoutView:
     symbols: tuple[ViewForm, ...] = ()
     steps: tuple[ViewForm | None, ...] = ()  # parallel to the result's steps; None: as derived
     notes: tuple[str, ...] = ()
+    derivation_note: str = ""  # what the steps are in, when not this layout (numerator)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "rule": self.rule,
                 "gradients": {n: f.to_json() for n, f in self.gradients},
                 "symbols": [f.to_json() for f in self.symbols],
                 "steps": [f.to_json() if f else None for f in self.steps],
-                "notes": list(self.notes)}
+                "notes": list(self.notes), "derivation_note": self.derivation_note or None}

@@ -33,9 +33,12 @@ from gradcli.kinds.network.matrix_print import latex_name
 from gradcli.kinds.network.shapes import Shape, fmt
 from gradcli.results import Check
 
-LAYOUTS = ("denominator", "numerator", "index")
 NO_FORM = ("no closed form in the expression language: in the derivation's index notation "
            "below (the same in every layout), checked by autograd against finite differences")
+DENOMINATOR_STEPS = ("The steps below are derived in denominator layout (each gradient shaped "
+                     "like its variable: the rules are written that way); the gradients after "
+                     "them are their results in numerator layout, each checked against torch "
+                     "autograd, transposed.")
 AS_DERIVED = ("as derived (denominator layout): it uses a gradient known only in index "
               "notation (below), so it has no other form here; checked by autograd against "
               "finite differences")
@@ -188,12 +191,8 @@ class View:
                 if form.label.partition("[")[0] not in printed:
                     symbols.append(form)
         self.used = used
+        steps = self.steps()  # (before the notes: a step may take a call as a whole too)
         notes = []
-        if self.layout == "numerator":
-            notes.append("The steps below are derived in denominator layout (each gradient shaped "
-                         "like its variable: the rules are written that way); the gradients "
-                         "after them are their results in numerator layout, each checked "
-                         "against torch autograd, transposed.")
         if self.s.problem.claims:
             notes.append("claims in the file are read in denominator layout (the file's own "
                          "convention), whichever layout the gradients are printed in")
@@ -201,23 +200,22 @@ class View:
             whole = ", ".join(text(n) for n in self.opaque)
             notes.append(f"no index form is printed for the insides of {whole}: each appears "
                          "as an entry of the whole matrix")
-        return LayoutView(self.layout, NUMERATOR_RULE if self.layout == "numerator" else INDEX_RULE,
-                          gradients, tuple(symbols), self.steps(), tuple(notes))
+        numerator = self.layout == "numerator"
+        return LayoutView(self.layout, NUMERATOR_RULE if numerator else INDEX_RULE, gradients,
+                          tuple(symbols), steps, tuple(notes),
+                          derivation_note=DENOMINATOR_STEPS if numerator else "")
 
     def symbol_form_or_none(self, sym_id: str) -> Node | None:
         if self.symbol_value(sym_id) is None:
             return None
         return self.symbol_form(sym_id)
 
-    # -- the checks ---------------------------------------------------------------------
-    def check(self) -> tuple[Check, ...]:
-        from gradcli.kinds.network.layout_check import check
-
-        return check(self)
 
 
 def view(solver, layout: str) -> tuple[LayoutView, tuple[Check, ...]]:
     """The layout view of a solved problem and the checks of what it prints."""
+    from gradcli.kinds.network.layout_check import check
+
     v = View(solver, layout)
     v.built = v.build()
-    return v.built, v.check()
+    return v.built, check(v)

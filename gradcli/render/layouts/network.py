@@ -33,8 +33,8 @@ def _network(r) -> list[Block]:
 def _steps(r) -> list[Block]:
     blocks: list[Block] = [Heading("Derivation (reverse mode, last line first)", level=2),
                            Text(r.layout, tone="note")]
-    if r.view is not None and r.view.name == "numerator":
-        blocks.append(Text(r.view.notes[0], tone="note"))
+    if r.view is not None and r.view.derivation_note:  # numerator: the steps are denominator
+        blocks.append(Text(r.view.derivation_note, tone="note"))
     index = r.view.steps if r.view is not None and r.view.steps else (None,) * len(r.steps)
     for i, (s, form) in enumerate(zip(r.steps, index, strict=True), 1):
         blocks.append(Text(f"{i}. {s.rule}: {s.formula}    ({s.subject})"))

@@ -34,7 +34,7 @@ def gradients(r) -> list[Block]:
     v = r.view
     # the convention's line opens the Derivation section, as the denominator layout's does
     blocks: list[Block] = [Heading(f"Gradients ({_LAYOUT_WORD[v.name]})", level=2)]
-    for note in v.notes[1:] if v.name == "numerator" else v.notes:  # the first: in Derivation
+    for note in v.notes:
         blocks.append(Text(note, tone="note"))
     for name, f in v.gradients:
         like = f"like {name}ᵀ" if v.name == "numerator" and f.shape != "scalar" else ""
