@@ -350,3 +350,29 @@ def test_a_misprinted_index_text_fails_its_check(cli, monkeypatch):
     r = cli("check", "problems/net_batch_norm.yaml", "--layout", "index", "--format", "plain")
     assert r.exit_code == 1, r.output
     assert "FAIL" in r.stdout
+
+
+def _net(loss: str, wrt: str, forward=(), layout: str = "index"):
+    from gradcli.problems.model import NetworkProblem
+
+    return NetworkProblem(name="t", dims={"n": 3, "m": 2},
+                          given={"x": ("n",), "A": ("n", "n"), "B": ("n", "n"), "W": ("m", "n"),
+                                 "b": ("m",), "t": ("m",)},
+                          forward=tuple(forward), loss=("L", loss), wrt=(wrt,), layout=layout)
+
+
+@pytest.mark.parametrize("layout", ["numerator", "index"])
+@pytest.mark.parametrize(("forward", "loss", "wrt"), [
+    ((("z", "W @ x + b"), ("y", "gelu(z)")), "sum(y*t)", "W"),  # sqrt(2/pi): a constant by name
+    ((("z", "W @ x + b"), ("y", "step(z)")), "sum(y*t)", "W"),  # a zero gradient: 0 everywhere
+    ((), "sum(mean(A @ B, dim=0))", "A"),  # a row broadcast down the rows: no index i
+    ((), "x.T @ A @ x", "A"),
+    ((), "logdet(A) + trace(A @ diag(x) @ B)", "x"),
+    ((), "sum(log_softmax(A, dim=1) * B)", "A"),
+])
+def test_layouts_hold_across_the_catalog(layout, forward, loss, wrt):
+    from gradcli.api import solve
+
+    r = solve(_net(loss, wrt, forward, layout))
+    assert r.passed, [(c.what, c.notes) for c in r.checks if not c.passed]
+    assert len(r.checks) == 2  # the derivation's check and the view's

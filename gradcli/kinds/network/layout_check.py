@@ -65,7 +65,8 @@ def _symbols(view, env: Mapping[str, Tensor]) -> dict[str, Tensor]:
             continue
         shape = view.graph.shapes.names.get(sym_id, ())
         if view.layout == "index":
-            values[sym_id] = Einsum(values)(view.read(view.index_texts[sym_id]), gradient_axes(shape))
+            values[sym_id] = V.fit(Einsum(values)(view.read(view.index_texts[sym_id]),
+                                                  gradient_axes(shape)), shape)
         else:
             values[sym_id] = Evaluator(values)(view.symbol_form(sym_id))
         derived = V.fit(Evaluator(env)(view.s.derivation.expand(view.s.derivation.symbols[sym_id])),

@@ -44,14 +44,18 @@ class Einsum:
 
     def __call__(self, ix: Ix, axes: tuple) -> Tensor:
         """The value with its axes in the order `axes` (the gradient's indices, None for a
-        size-1 axis, which comes back as size 1)."""
+        size-1 axis). An index the form does not use comes back as size 1: the value is the
+        same along it (∂L/∂A[i,j] = (Σ_k B[j,k])/n, or 0), and the caller broadcasts it."""
         t, labels = self.eval(ix)
         want = "".join(self.letter(a) for a in axes if a)
-        if sorted(labels) != sorted(want):
+        if not set(labels) <= set(want):
             raise ValueError(f"the index form has free indices {labels!r}, not {want!r}")
-        t = torch.einsum(f"{labels}->{want}", t) if labels else t
-        shape = [1 if a is None else t.shape[want.index(self.letter(a))] for a in axes]
-        return t.reshape(shape) if axes else t.reshape(())
+        order = "".join(c for c in want if c in labels)
+        t = torch.einsum(f"{labels}->{order}", t) if labels else t
+        if not axes:
+            return t.reshape(())
+        return t.reshape([t.shape[order.index(self.letter(a))] if a and self.letter(a) in labels
+                          else 1 for a in axes])
 
     def eval(self, ix: Ix) -> Labelled:
         if isinstance(ix, Const):

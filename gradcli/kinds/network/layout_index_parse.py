@@ -216,7 +216,8 @@ def reader_for(view) -> Reader:
     """A reader of what `view` printed: its names, dims and calls taken as a whole."""
     from gradcli.kinds.network.display import text
 
-    names: dict[str, Node] = {n: Name(n) for n in view.graph.shapes.names if not n.startswith("__")}
+    names: dict[str, Node] = {n: Name(n) for n in ("pi", "e")}  # unless a file's names shadow them
+    names.update({n: Name(n) for n in view.graph.shapes.names if not n.startswith("__")})
     for sym in view.s.bp.symbols.values():
         if sym.symbol:
             names.setdefault(sym.symbol, sym)
