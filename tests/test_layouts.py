@@ -30,6 +30,7 @@ N, M, P = Dim("n", 2), Dim("m", 3), Dim("p", 4)
 DIMS = (N, M, P, ONE)
 DELTA = A.Adjoint("__d_z", symbol="δ")  # a gradient symbol: a row in numerator layout
 SIGMA = A.Adjoint("__s0", symbol="σ")  # a forward value: keeps its shape
+DY = A.Adjoint("__d_Y", symbol="∂L/∂Y")  # an n×m gradient: m×n in numerator layout
 
 
 def _name(shape) -> str:
@@ -39,7 +40,7 @@ def _name(shape) -> str:
 def _shapes() -> Shapes:
     names = {_name((a, b)): (a, b) for a in DIMS for b in DIMS}
     names.update({"W": (M, N), "x": (N, ONE), "v": (N, ONE), "B": (N, M), "__d_z": (M, ONE),
-                  "__s0": (ONE, M)})
+                  "__s0": (ONE, M), "__d_Y": (N, M)})
     return Shapes(names, {d.symbol: d.size for d in DIMS if d is not ONE})
 
 
@@ -47,7 +48,7 @@ SHAPES = _shapes()
 
 
 READER = Reader({**{n: Name(n) for n in SHAPES.names if not n.startswith("__")}, "δ": DELTA,
-                 "σ": SIGMA}, {"n": 2, "m": 3, "p": 4}, {}, SHAPES)
+                 "σ": SIGMA, "∂L/∂Y": DY}, {"n": 2, "m": 3, "p": 4}, {}, SHAPES)
 
 
 def _values(seed: int = 0) -> dict[str, torch.Tensor]:
@@ -81,8 +82,12 @@ def test_numerator_layout_transposes_an_elementwise_factor_of_names_once():
 
 
 def test_numerator_layout_keeps_a_forward_symbol_a_value_and_moves_the_reduced_axis():
-    node = Call("sum", (Binary("*", Name("B"), SIGMA),), (("dim", Num(0)),))
-    assert num_text(node) == "sum((B*σ).T, dim=1)"
+    node = Call("sum", (Binary("*", DY, SIGMA),), (("dim", Num(0)),))
+    assert num_text(node) == "sum(∂L/∂Y*σ.T, dim=1)"
+
+
+def test_numerator_layout_transposes_a_power_as_a_whole():
+    assert num_text(Binary("-", Num(1), Binary("**", Name("x"), Num(2)))) == "(1 - x**2).T"
 
 
 def test_numerator_shapes_are_the_transposed_shapes():
@@ -162,6 +167,8 @@ def matrices(draw, shape, depth=3):
     if pick == "name":
         if shape == (M, ONE) and draw(st.booleans()):
             return DELTA
+        if shape == (N, M) and draw(st.booleans()):
+            return DY
         return Name(_name(shape))
     if pick == "T":
         return Transpose(draw(matrices((c, r), sub)))
@@ -218,7 +225,7 @@ def test_the_numerator_form_equals_the_transpose_of_the_matrix_value(data):
     if expected.dim() == 2:
         expected = expected.T
     numerator = Numerator(SHAPES, is_gradient)(node)
-    rows = {**values, "__d_z": values["__d_z"].T}  # δ in numerator layout is a row
+    rows = {**values, "__d_z": values["__d_z"].T, "__d_Y": values["__d_Y"].T}  # gradients: rows
     got = Evaluator(rows)(numerator)
     assert torch.allclose(got.reshape(expected.shape), expected, rtol=1e-10, atol=1e-12), \
         (text(node), text(numerator))

@@ -63,21 +63,26 @@ def _symbols(view, env: Mapping[str, Tensor]) -> dict[str, Tensor]:
     for sym_id in view.s.derivation.symbols:
         if sym_id not in view.used or view.symbol_value(sym_id) is None:
             continue
-        shape = view.graph.shapes.names.get(sym_id, ())
+        shape = own = view.graph.shapes.names.get(sym_id, ())
+        derived = V.fit(Evaluator(env)(view.s.derivation.expand(view.s.derivation.symbols[sym_id])),
+                        shape)
+        if view.layout == "numerator" and is_gradient(view.s.bp.symbols[sym_id]) and shape:
+            derived, own = derived.T, transposed(shape)
         if view.layout == "index":
             values[sym_id] = V.fit(Einsum(values)(view.read(view.index_texts[sym_id]),
                                                   gradient_axes(shape)), shape)
         else:
-            values[sym_id] = Evaluator(values)(view.symbol_form(sym_id))
-        derived = V.fit(Evaluator(env)(view.s.derivation.expand(view.s.derivation.symbols[sym_id])),
-                        shape)
-        if view.layout == "numerator" and is_gradient(view.s.bp.symbols[sym_id]) and shape:
-            derived = derived.T
-        got = values[sym_id]
-        if got.shape != derived.shape or not worst(derived, got, AUTOGRAD)[1]:
-            symbol = view.s.bp.symbols[sym_id].symbol
-            raise ValueError(f"the printed where-line of {symbol} does not give the derivation's "
-                             f"{symbol} (a {tuple(got.shape)} value, expected {tuple(derived.shape)})")
+            values[sym_id] = V.fit(Evaluator(values)(view.symbol_form(sym_id)), own)
+        shown = [values[sym_id]]
+        if sym_id in view.symbol_texts:  # numerator: the pasteable full form, from its text
+            full = parse(view.symbol_texts[sym_id], variables=view.graph.declared)
+            shown.append(V.fit(Evaluator(env)(full), own))
+        for got in shown:
+            if got.shape != derived.shape or not worst(derived, got, AUTOGRAD)[1]:
+                symbol = view.s.bp.symbols[sym_id].symbol
+                raise ValueError(f"the printed where-line of {symbol} does not give the "
+                                 f"derivation's {symbol} (a {tuple(got.shape)} value, expected "
+                                 f"{tuple(derived.shape)})")
     return values
 
 

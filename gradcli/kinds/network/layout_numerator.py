@@ -41,10 +41,19 @@ def transposed(shape: Shape) -> Shape:
     return shape if not shape else (shape[1], shape[0])
 
 
-def cost(node: Node) -> tuple[int, int]:
-    """Fewer transposes first, then fewer nodes: what a reader counts."""
-    marks = sum(1 for n in walk(node) if isinstance(n, Transpose))
-    return marks, A.size(node)
+def cost(node: Node) -> tuple[int, int, int]:
+    """Fewer transposes first; then fewer awkward ones (a transpose of a compound inside the
+    form, `1 - (a1**2).T`, or one raised to a power, `a1.T**2`, which course notation prints
+    a₁ᵀ² and LaTeX cannot set); then fewer nodes. A transpose of the whole, or of a name,
+    is what a textbook writes: (1 − a₁²)ᵀ, (σ(z) − t) xᵀ."""
+    marks = awkward = 0
+    for n in walk(node):
+        if isinstance(n, Transpose):
+            marks += 1
+            awkward += n is not node and not isinstance(n.operand, Name)
+        elif isinstance(n, Binary) and n.op == "**" and isinstance(n.left, Transpose):
+            awkward += 1
+    return marks, awkward, A.size(node)
 
 
 class Numerator:
@@ -76,7 +85,7 @@ class Numerator:
         return A.transpose(node, scalar=self.scalar(node))
 
     def _choose(self, num: Node, den: Node) -> Pair:
-        """Each form, or the transpose of the other, whichever reads shorter."""
+        """Each form, or the transpose of the other, whichever reads better (`cost`)."""
         return min(num, self._t(den), key=cost), min(den, self._t(num), key=cost)
 
     def _pair(self, node: Node) -> Pair:

@@ -77,6 +77,7 @@ class View:
         self.closed = [n for n in solver.targets if not A.has_index_form(solver.expanded[n])]
         self.index_forms: dict[str, object] = {}  # name or symbol id -> Ix, as printed
         self.index_texts: dict[str, str] = {}  # ... and its plain text, read back by the check
+        self.symbol_texts: dict[str, str] = {}  # numerator: each name's pasteable full form
         self.opaque: list[Node] = []
 
     # -- the forms ----------------------------------------------------------------------
@@ -156,8 +157,13 @@ class View:
             if sym.symbol != what:  # δ[i] = ∂L/∂z[i]; σ[j] = the columns' standard deviation
                 head += f" = {what}" + (head[len(sym.symbol):] if gradient else "")
             return self.formula(sym_id, value, head, self.printers["latex"](entry), own, axes)
-        full = unparse(self.s.derivation.expand(self.symbol_form(sym_id)))
-        return self.formula(sym_id, self.symbol_form(sym_id), head, sym.latex, own, (), full)
+        # expanded before the transpose: inside the numerator form a gradient's name is a row,
+        # which the derivation's `expand` (denominator values) must not substitute
+        expanded = self.s.derivation.expand(self.s.derivation.symbols[sym_id])
+        full = unparse(self.numerator(expanded) if gradient else expanded)
+        form = self.formula(sym_id, self.symbol_form(sym_id), head, sym.latex, own, (), full)
+        self.symbol_texts[sym_id] = full
+        return form
 
     def steps(self) -> tuple[ViewForm | None, ...]:
         """Index layout: each step's value in index form (none for steps that are index
