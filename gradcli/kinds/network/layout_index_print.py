@@ -105,8 +105,7 @@ class IndexPrinter:
             return self.matrix(node), self.style == "pretty"
         if isinstance(node, A.Adjoint):
             name = (node.latex if self.style == "latex" else node.symbol) or node.id
-            simple = name in ("δ", r"\delta") or (len(name) == 1)
-            return name, not simple
+            return name, not _one_letter(name) and name != r"\delta"
         if isinstance(node, Name):
             if self.style == "latex":
                 name = latex_name(node.id)
@@ -169,6 +168,13 @@ class IndexPrinter:
         sym = {"text": "*", "pretty": " ", "latex": " "}[self.style]
         first, *rest = factors(ix)  # a product prints flat: a*b*c, whichever way it nests
         return sym.join([self.wrap(first, p), *(self.wrap(f, p + 1) for f in rest)])
+
+
+def _one_letter(name: str) -> bool:
+    """δ, σ, Ẑ, X̂ (a letter and its combining marks): a subscript may follow directly."""
+    import unicodedata
+
+    return sum(1 for c in name if not unicodedata.combining(c)) == 1
 
 
 def label(loss: str, name: str, axes: tuple, style: str) -> str:
