@@ -383,3 +383,17 @@ def test_layouts_hold_across_the_catalog(layout, forward, loss, wrt):
     r = solve(_net(loss, wrt, forward, layout))
     assert r.passed, [(c.what, c.notes) for c in r.checks if not c.passed]
     assert len(r.checks) == 2  # the derivation's check and the view's
+
+
+def test_claims_stay_in_denominator_layout_whatever_the_layout(cli):
+    from pathlib import Path
+
+    q3 = Path("problems/q3.yaml").read_text()
+    numerator_claim = q3.replace("W: ((y - t) * y * (1 - y)) @ x.T", "W: x @ ((y - t) * y * (1 - y)).T")
+    assert numerator_claim != q3
+    r = cli("check", "-", "--layout", "numerator", "--format", "plain", input=numerator_claim)
+    assert r.exit_code == 1, r.output  # the numerator form, claimed, is the transpose: wrong
+    assert "claims in the file are read in denominator layout" in r.stdout
+    assert "WRONG" in r.stdout
+    r = cli("check", "-", "--layout", "numerator", "--format", "plain", input=q3)
+    assert r.exit_code == 0, r.output
