@@ -397,3 +397,12 @@ def test_claims_stay_in_denominator_layout_whatever_the_layout(cli):
     assert "WRONG" in r.stdout
     r = cli("check", "-", "--layout", "numerator", "--format", "plain", input=q3)
     assert r.exit_code == 0, r.output
+
+
+def test_a_layout_view_says_the_hessians_are_as_derived(cli):
+    r = cli("check", "problems/net_logistic_hessian.yaml", "--layout", "numerator", "--format",
+            "plain")
+    assert r.exit_code == 0, r.output
+    assert "the Hessians below are as derived: a symmetric ∂²L/∂w² reads the same in every " \
+           "layout, and H·v is shaped like the variable (denominator)" in r.stdout
+    assert "∂L/∂w = (sigmoid(X @ w) - y).T @ X/N    [1×d, like wᵀ]" in r.stdout

@@ -202,6 +202,9 @@ class View:
         if self.s.problem.claims:
             notes.append("claims in the file are read in denominator layout (the file's own "
                          "convention), whichever layout the gradients are printed in")
+        if self.s.problem.hessians or self.s.problem.hvp:
+            notes.append("the Hessians below are as derived: a symmetric ∂²L/∂w² reads the same "
+                         "in every layout, and H·v is shaped like the variable (denominator)")
         if self.opaque:
             whole = ", ".join(text(n) for n in self.opaque)
             notes.append(f"no index form is printed for the insides of {whole}: each appears "
