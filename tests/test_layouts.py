@@ -255,7 +255,8 @@ def test_check_layout_index_prints_entries_and_steps_in_index_form(cli):
     for line in ("∂L/∂W1[i,j] = δ₁[i]*x[j]    [h×d]",
                  "∂L/∂x[i] = Σ_k W1[k,i]*δ₁[k]    [d×1]",
                  "  where δ₁[i] = ∂L/∂z1[i] = (Σ_k W2[k,i]*δ₂[k])*(1 - a1[i]**2)    [h×1]",
-                 "   ∂L/∂W2[i,j] = δ₂[i]*a1[j]    [k×h]"):  # a step, in index form
+                 "8. matrix product (left factor): ∂A[i,k] = Σ_j G[i,j]*B[k,j]    (line z2: W2 a1)",
+                 "   ∂L/∂W2[i,j] = δ₂[i]*a1[j]    [k×h]"):  # a step: its rule and value by index
         assert line in lines, r.stdout
     assert any(line.startswith("∂L/∂x (index)   pass    printed index text by einsum") for line in lines)
     assert lines[-1].startswith("PASSED: 10/10 checks")

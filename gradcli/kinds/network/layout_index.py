@@ -283,6 +283,23 @@ def _kronecker(ix: Ix) -> Ix:
     return Sum(tuple(over), body) if over else body
 
 
+# The matrix rules of the derivation (`vjp.py`, `vjp_structural.py`) in index form, by their
+# matrix formula: a step of index layout states the rule it applied the way it shows the value.
+# Elementwise rules (G ⊙ σ′(u)) read the same entry by entry and are not listed.
+RULES = {
+    "∂A = G Bᵀ": "∂A[i,k] = Σ_j G[i,j]*B[k,j]",
+    "∂B = Aᵀ G": "∂B[k,j] = Σ_i A[i,k]*G[i,j]",
+    "∂A = Gᵀ": "∂A[i,j] = G[j,i]",
+    "∂X = G 𝟙 (every entry receives G)": "∂X[i,j] = G",
+    "∂X = G copied along dim=0": "∂X[i,j] = G[j]",
+    "∂X = G copied along dim=1": "∂X[i,j] = G[i]",
+    "∂X = G·I": "∂X[i,j] = G*[i=j]",
+    "∂X = G X⁻ᵀ": "∂X[i,j] = G*X⁻¹[j,i]",
+    "∂X = G det(X) X⁻ᵀ": "∂X[i,j] = G*det(X)*X⁻¹[j,i]",
+    "∂X = −X⁻ᵀ G X⁻ᵀ": "∂X[i,j] = -Σ_k,l X⁻¹[k,i]*G[k,l]*X⁻¹[j,l]",
+}
+
+
 def gradient_axes(shape: Shape) -> Indices:
     """The indices of a gradient's entry: i for rows, j for columns, none for size 1."""
     if is_scalarlike(shape):

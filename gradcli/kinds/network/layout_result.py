@@ -28,6 +28,7 @@ class ViewForm:
     shape: str  # in the view's layout: 1×n; index layout: the entry's indices' ranges
     expression: str = ""  # numerator layout: the pasteable full form (no names)
     note: str = ""  # why there is no form in this layout, when there is none
+    formula: str = ""  # a step's rule in this layout (index: ∂A[i,k] = Σ_j G[i,j]*B[k,j])
 
     def to_json(self) -> dict[str, Any]:
         return {"label": self.label, "expression": self.expression or None,

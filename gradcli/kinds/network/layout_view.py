@@ -20,12 +20,13 @@ differences.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from gradcli.expr.ast import Node, walk
 from gradcli.expr.unparse import unparse
 from gradcli.kinds.network import algebra as A
 from gradcli.kinds.network.display import text
-from gradcli.kinds.network.layout_index import Entry, Translator, gradient_axes
+from gradcli.kinds.network.layout_index import RULES, Entry, Translator, gradient_axes
 from gradcli.kinds.network.layout_index_print import IndexPrinter, label, latex_indexed
 from gradcli.kinds.network.layout_numerator import Numerator, is_gradient, transposed
 from gradcli.kinds.network.layout_result import INDEX_RULE, NUMERATOR_RULE, LayoutView, ViewForm
@@ -181,7 +182,8 @@ class View:
                      for p in raw.label.split(" = ")]
             idx = [a for a in axes if a]
             latex = " = ".join(latex_indexed(p, idx) for p in raw.latex_label.split(" = "))
-            out.append(self.formula(f"step{k}", raw.value, " = ".join(parts), latex, raw.shape, axes))
+            form = self.formula(f"step{k}", raw.value, " = ".join(parts), latex, raw.shape, axes)
+            out.append(replace(form, formula=RULES.get(raw.formula, "")))
         return tuple(out)
 
     def build(self) -> LayoutView:

@@ -37,7 +37,8 @@ def _steps(r) -> list[Block]:
         blocks.append(Text(r.view.derivation_note, tone="note"))
     index = r.view.steps if r.view is not None and r.view.steps else (None,) * len(r.steps)
     for i, (s, form) in enumerate(zip(r.steps, index, strict=True), 1):
-        blocks.append(Text(f"{i}. {s.rule}: {s.formula}    ({s.subject})"))
+        formula = form.formula if form is not None and form.formula else s.formula
+        blocks.append(Text(f"{i}. {s.rule}: {formula}    ({s.subject})"))
         if form is not None:  # --layout index: the step's value entry by entry
             blocks.append(network_view.step(form))
         elif not s.expression and s.pretty == s.label:  # index notation, given in the note
