@@ -65,7 +65,9 @@ def _used(forms: list[Node], value: Callable[[str], Node | None]) -> list[str]:
 
 
 class View:
-    """The view of one solved problem; `forms()` builds what is printed, `check()` checks it."""
+    """The view of one solved problem: `build()` makes what is printed, keeping what the check
+    needs (`used` names, the index forms and texts, the names' full forms) for
+    `layout_check.check`."""
 
     def __init__(self, solver, layout: str):
         self.s = solver
