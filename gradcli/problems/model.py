@@ -84,6 +84,8 @@ class NetworkProblem(Problem):
     hessians: tuple[str, ...] = ()  # given variables whose ∂²L/∂w² is derived
     hessian_claims: dict[str, str] = field(default_factory=dict)
     hvp: dict[str, str] = field(default_factory=dict)  # variable -> direction: H·v, never H
+    # `check --layout` (not a problem-file key): the layout the gradients are printed in
+    layout: str = "denominator"  # denominator | numerator | index
     # `exercise --solution` (not problem-file keys): a student's backward(**given) to check
     # instead of the derivation alone, and the limits of the child process that runs it.
     solution: str | None = None

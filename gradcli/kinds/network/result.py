@@ -103,4 +103,5 @@ class NetworkResult(Outcome):
     gradients: tuple[Gradient, ...] = ()
     points: tuple[str, ...] = ()  # what the sample points were
     hessians: tuple[Any, ...] = ()  # hessian.Hessian, one per `hessians:` name
+    view: Any = None  # layout_result.LayoutView under --layout numerator|index, else None
 
