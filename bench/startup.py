@@ -118,12 +118,20 @@ def main() -> None:
         ("derive gelu (verified)", [GRADCLI, "derive", "gelu"],
          "import sympy, torch", [PY, "-c", "import sympy, torch"], 1.05),
         ("--help", [GRADCLI, "--help"], "import typer", [PY, "-c", "import typer"], 1.3),
+        # Help and completion never load Rich (plain Click formatting) nor the problem model.
+        ("check --help", [GRADCLI, "check", "--help"], "import typer", [PY, "-c", "import typer"], 1.3),
+        ("--show-completion bash", [GRADCLI, "--show-completion", "bash"],
+         "import typer", [PY, "-c", "import typer"], 1.3),
     ]
     q3 = ROOT / "problems" / "q3.yaml"
     if q3.exists():
         pairs += [
             ("check problems/q3.yaml", [GRADCLI, "check", str(q3)],
              "import sympy, torch", [PY, "-c", "import sympy, torch"], 1.2),
+            # Issue 16: the whole folder (README's main job) in one process; q1 and q2 run in
+            # children of one sandbox fork server. Also in bench/everyday.py (`many`).
+            ("check problems/", [GRADCLI, "check", str(ROOT / "problems")],
+             "check problems/q3.yaml", [GRADCLI, "check", str(q3)], 3.0),
         ]
     compile_package()
     subprocess.run([GRADCLI, "--version"], stdout=subprocess.DEVNULL)  # warm the disk cache
