@@ -135,7 +135,7 @@ def main() -> None:
         ]
     compile_package()
     subprocess.run([GRADCLI, "--version"], stdout=subprocess.DEVNULL)  # warm the disk cache
-    print(f"{'command':28} {'median':>8}   {'baseline':24} {'median':>8}   {'ratio':>6}  target  ok")
+    print(f"{'command':28} {'median':>8}   {'baseline':24} {'median':>8}   {'ratio':>6}  target   ok")
     failed = False
     for name, cmd, base_name, base_cmd, target in pairs:
         t, b = paired_medians(cmd, base_cmd, args.runs)
@@ -143,7 +143,7 @@ def main() -> None:
         ok = ratio <= target
         failed |= not ok
         print(f"{name:28} {t * 1000:6.0f}ms   {base_name:24} {b * 1000:6.0f}ms   {ratio:5.2f}×  "
-              f"≤{target:.1f}×   {'yes' if ok else 'NO'}")
+              f"≤{target:g}×   {'yes' if ok else 'NO'}")
     if q3.exists():
         failed |= not derivation_scaling(folder)
     floor(args.runs, args.instructions)
