@@ -249,7 +249,7 @@ def test_diagonal_of_an_outer_product_keeps_the_value(u, v, c, seed):
     from gradcli.kinds.network.algebra import eye
 
     outer = Binary("@", Name(u), Transpose(Name(v)))
-    before = Call("sum", (Binary("*", Binary("*", Num(c), outer), eye(Name("x"))),),
+    before = Call("sum", (Binary("*", Binary("*", Num(c), outer), eye(N)),),
                   (("dim", Num(1)),))
     after = R.everywhere(rule("diagonal of an outer product"), before)
     assert equal(before, after, seed), (unparse(before), unparse(after))

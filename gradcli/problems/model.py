@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gradcli.errors import InputError
+from gradcli.problems.defaults import VANISH_ACTIVATIONS, VANISH_BATCH, VANISH_DEPTH, VANISH_WIDTH
 
 Grid = tuple[tuple[float, ...], ...]
 
@@ -115,11 +116,11 @@ class PoolingProblem(Problem):
 class VanishingProblem(Problem):
     """`kind: vanishing`: the gradient norm at every layer of deep stacks of activations."""
 
-    activations: tuple[str, ...] = ("sigmoid", "tanh", "relu", "gelu")
-    depth: int = 20
-    width: int = 64
+    activations: tuple[str, ...] = VANISH_ACTIVATIONS
+    depth: int = VANISH_DEPTH
+    width: int = VANISH_WIDTH
     init: str = "default"  # default | xavier | he
-    batch: int = 16
+    batch: int = VANISH_BATCH
     seed: int | None = None
     plot: str | None = None
 

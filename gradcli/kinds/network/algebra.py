@@ -10,12 +10,13 @@ Three node kinds exist only inside derivations:
   before anything is printed as text or evaluated.
 - `DimNum`: a count such as N (a mean's 1/N) that prints as its dimension name in course
   notation and as its number in the expression language.
+- `Ones` and `Eye`: 𝟙 (written x**0) and I (written eye(N)).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Str, Transpose, Unary
@@ -54,15 +55,26 @@ class Ones(Binary):
 
 @dataclass(frozen=True)
 class Eye(Call):
-    """I, the identity, written diag(v**0) (v a column of the right length) in the language."""
+    """I, the n×n identity: `eye(n)` in the language (the dim's name, or its size when it has
+    no name), `I` in course notation. A leaf: its argument is a size, not an expression."""
 
 
 def ones_like(node: Node) -> Ones:
     return Ones("**", node, Num(0))
 
 
-def eye(column: Node) -> Eye:
-    return Eye("diag", (ones_like(column),))
+def eye(size: int, name: str = "") -> Eye:
+    """I of `size` rows, printed eye(N) with the dim's `name` (pasteable: claims may name the
+    dims; issue 16: formerly diag(c**0) or diag(sum(A @ X @ B, dim=1)**0)), else eye(3)."""
+    return Eye("eye", (Num(size, name),))
+
+
+def identity(dim, taken: Collection[str]) -> Eye:
+    """I with `dim` rows (a shapes.Dim): eye(N) by the dim's name, unless it is not a declared
+    name or a given or forward line has that name (in `taken`: it would not read back as the
+    dim), then eye(5)."""
+    named = dim.is_declared and dim.symbol not in taken
+    return eye(dim.size, dim.symbol if named else "")
 
 
 ZERO = Num(0)
@@ -337,6 +349,8 @@ def rebuild(node: Node, leaf: Callable[[Node], Node | None]) -> Node:
         return transpose(rebuild(node.operand, leaf))
     if isinstance(node, Ones):
         return ones_like(rebuild(node.left, leaf))
+    if isinstance(node, Eye):  # its size keeps the dim's name (N), which `num` would forget
+        return node
     if isinstance(node, Binary):
         a, b = rebuild(node.left, leaf), rebuild(node.right, leaf)
         return {"+": add, "-": sub, "*": mul, "/": div, "@": matmul}.get(node.op, _pow)(a, b)

@@ -83,7 +83,8 @@ class Forward:
         self.graph, self.wrt, self.pretty = graph, wrt, pretty
         # dw = I gives H itself; dw = v gives H v without ever forming H (flat in the width)
         self.seed = Name(direction) if direction else \
-            A.eye(Name(wrt)) if not is_scalarlike(graph.shape(wrt)) else A.ONE
+            A.identity(graph.shape(wrt)[0], graph.shapes.names) if not is_scalarlike(graph.shape(wrt)) \
+            else A.ONE
         self.steps: list[HessianStep] = []
 
     def shape(self, node: Node) -> Shape:
