@@ -8,7 +8,8 @@ solver by plain reading, and a command pays only for the machinery its problem n
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -66,6 +67,21 @@ def solve(problem: Problem, *, seed: int = 0) -> Outcome:
     header = {key: getattr(problem, key) for key in ("source", "description")
               if getattr(problem, key) and not getattr(result, key)}
     return replace(result, **header) if header else result
+
+
+# The kinds whose `solve` runs code in the sandbox (gradcli's reference solution or, with
+# consent, the file's own).
+SANDBOXED = ("implementation",)
+
+
+def sandbox_session(problems: Iterable[Problem]) -> AbstractContextManager:
+    """A block in which `solve` of `problems` shares one sandbox fork server (torch imported
+    once, while the caller works), when any of them runs code; otherwise it does nothing."""
+    if not any(p.kind in SANDBOXED for p in problems):
+        return nullcontext()
+    from gradcli.sandbox.process import shared_server
+
+    return shared_server()
 
 
 def _grade_implementation() -> Callable[..., Outcome]:

@@ -148,3 +148,36 @@ def test_too_many_at_points_in_a_file_point_at_the_list(cli, tmp_path):
     (tmp_path / "p.yaml").write_text(f"format: 1\nkind: derivative\nfunction: gelu\nat: [{points}]\n")
     r = cli("check", str(tmp_path / "p.yaml"))
     assert r.exit_code == 2 and f"{tmp_path / 'p.yaml'}:4:5: 1,001 points" in r.stderr
+
+
+def test_an_alarm_swallowed_like_a_gc_callback_exception_is_followed_by_another():
+    # Python drops exceptions raised in gc callbacks; one lost alarm let the work run unbounded
+    import time
+
+    from gradcli.budget import OverBudget, time_limit
+
+    swallowed, deadline = 0, time.monotonic() + 5
+    with pytest.raises(OverBudget):
+        with time_limit(0.02):
+            while time.monotonic() < deadline:
+                try:
+                    while time.monotonic() < deadline:
+                        pass
+                except OverBudget:
+                    if swallowed:
+                        raise
+                    swallowed += 1
+    assert swallowed == 1 and time.monotonic() < deadline
+
+
+def test_no_alarm_fires_after_the_budgeted_block_ends():
+    import signal
+    import time
+
+    from gradcli.budget import REPEAT, OverBudget, time_limit
+
+    with pytest.raises(OverBudget):
+        with time_limit(0.01):
+            time.sleep(1)
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    time.sleep(3 * REPEAT)  # a repeating alarm left armed would raise (or kill the process) here

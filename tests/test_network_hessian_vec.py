@@ -54,8 +54,8 @@ def test_a_layer_s_hessian_is_stated_through_vec_with_kronecker_factors():
     r = run(LAYER)
     (h,) = r.hessians
     assert (h.label, h.shape, h.symmetric) == ("∂²L/∂vec(W)²", "(m·n)×(m·n)", True)
-    assert h.expression == ("-(kron(x, eye(2)) @ (diag(2*tanh(W @ x)) @ "
-                            "(diag(1 - tanh(W @ x)**2) @ kron(x.T, eye(2)))))")
+    assert h.expression == ("-(kron(x, eye(m)) @ (diag(2*tanh(W @ x)) @ "
+                            "(diag(1 - tanh(W @ x)**2) @ kron(x.T, eye(m)))))")
     assert "kron(x, eye(m))" in h.display  # the dim by name where it is read
     assert "vec(A dX B) = (Bᵀ ⊗ A) vec(dX)" in h.steps[0].formula
     assert r.passed and h.check.points == 4 * 36
@@ -63,7 +63,7 @@ def test_a_layer_s_hessian_is_stated_through_vec_with_kronecker_factors():
 
 def test_least_squares_with_a_weight_matrix_is_i_kron_2_x_t_x():
     r = run(LSQ + "hessian_claims:\n  W: 2*kron(eye(k), X.T @ X)\n")
-    assert r.hessians[0].expression == "2*(kron(eye(2), X.T) @ kron(eye(2), X))"
+    assert r.hessians[0].expression == "2*(kron(eye(k), X.T) @ kron(eye(k), X))"
     assert r.passed and r.claims[0].correct
 
 
@@ -79,10 +79,11 @@ def test_the_check_is_column_major_and_would_catch_row_major():
 
     solver = Solver(load_text(HEADER + LAYER, "v.yaml"), 0)
     r = solver.result()
-    h = parse(r.hessians[0].expression, variables={"W", "x"})
+    h = parse(r.hessians[0].expression, variables={"W", "x", "m", "n"})
     p = V.points(solver.graph, solver.problem, 0)[0]
     W, x = p.values["W"], p.values["x"]
-    ours = evaluate(h, {"W": W, "x": x})
+    dims = {d: torch.tensor(float(v), dtype=torch.float64) for d, v in {"m": 2, "n": 3}.items()}
+    ours = evaluate(h, {"W": W, "x": x, **dims})
 
     def loss(w):
         return torch.tanh(w @ x).sum()

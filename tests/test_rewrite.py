@@ -249,7 +249,7 @@ def test_diagonal_of_an_outer_product_keeps_the_value(u, v, c, seed):
     from gradcli.kinds.network.algebra import eye
 
     outer = Binary("@", Name(u), Transpose(Name(v)))
-    before = Call("sum", (Binary("*", Binary("*", Num(c), outer), eye(Name("x"))),),
+    before = Call("sum", (Binary("*", Binary("*", Num(c), outer), eye(N)),),
                   (("dim", Num(1)),))
     after = R.everywhere(rule("diagonal of an outer product"), before)
     assert equal(before, after, seed), (unparse(before), unparse(after))
@@ -313,3 +313,28 @@ def test_a_sum_over_a_named_dim_is_one_fraction():
     node = Binary("-", Binary("/", Name("S"), DimNum(4, symbol="N")),
                   Binary("/", Name("Y"), DimNum(4, symbol="N")))
     assert unparse(R.everywhere(rule("common coefficient"), node)) == "(S - Y)/4"
+
+
+# -- sum(u ⊙ v) = uᵀv --------------------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["x", "u", "v", "A"]), st.sampled_from(["x", "u", "v", "B"]), st.booleans(),
+       st.booleans(), st.sampled_from([1.0, 0.5, -2.0]), seeds)
+def test_inner_product_keeps_the_value_or_is_refused(u, v, rows, square, c, seed):
+    a, b = (Transpose(Name(u)), Transpose(Name(v))) if rows else (Name(u), Name(v))
+    before = Call("sum", (Binary("*", Num(c), Binary("**", a, Num(2)) if square else Binary("*", a, b)),))
+    after = R.everywhere(rule("inner product"), before)
+    env = values(seed)
+    x, y = evaluate(before, env), evaluate(after, env)
+    same = x.numel() == y.numel() and torch.allclose(x.reshape(-1), y.reshape(-1), rtol=1e-9, atol=1e-9)
+    matrices = ({u, v} if not square else {u}) & {"A", "B"}
+    if matrices:  # uᵀv of matrices is a matrix, not the scalar sum: the guard must refuse it
+        assert not same
+    else:  # a 1×1 product for the scalar sum: the same number
+        assert same, (unparse(before), unparse(after))
+        assert "sum" not in unparse(after) and "@" in unparse(after)
+
+
+def test_ridge_penalty_gradient_is_half_w_transposed_w():
+    before = parse("0.5*sum(w.T*w.T)")
+    assert unparse(R.everywhere(rule("inner product"), before)) == "0.5*(w.T @ w)"

@@ -72,3 +72,26 @@ def test_the_fork_server_runs_jobs_in_turn_after_a_crash_a_timeout_and_a_forger(
     assert runs[3].stopped["reason"] == "timeout"
     assert runs[5].stopped["reason"] == "malformed"
     assert "expected 'result', got 'ready'" in runs[5].stopped["detail"]
+
+
+def test_inside_shared_server_every_run_is_a_child_of_one_server_closed_at_the_end(tmp_path, monkeypatch):
+    """`check problems/` (q1, q2): one Python start and torch import for all runs of a block."""
+    path = tmp_path / "double.py"
+    path.write_text("def backward(x, W):\n    return {'W': W * 2}\n")
+    started = []
+    popen = process.subprocess.Popen
+
+    def counting(*args, **kwargs):
+        started.append(args[0])
+        return popen(*args, **kwargs)
+
+    monkeypatch.setattr(process.subprocess, "Popen", counting)
+    with process.shared_server() as server:
+        runs = [process.run(job(path, "backward", CASES), timeout=20) for _ in range(3)]
+    assert len(started) == 1 and "--server" in started[0]
+    assert server.proc.returncode is not None  # stopped when the block ends
+    for t in runs:
+        assert t.stopped is None and t.protections.complete
+        assert struct.unpack("<4d", t.results[0][1]["W"].data) == (2.0, 4.0, 6.0, 8.0)
+    process.run(job(path, "backward", CASES[:1]), timeout=20)  # after the block: a fresh runner
+    assert len(started) == 2 and "--server" not in started[1]

@@ -8,6 +8,7 @@ format is chosen; stdout is a pipe here, so the default format is plain.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -92,3 +93,41 @@ def test_a_command_imports_only_its_own_command_module(args, modules):
     line = [ln for ln in run.stderr.splitlines() if ln.startswith("PROBE ")]
     assert line, run.stderr
     assert json.loads(line[-1][len("PROBE "):]) == sorted(modules)
+
+
+MODEL_PROBE = """
+import json, sys
+sys.argv = ["gradcli", *json.loads(sys.argv[1])]
+try:
+    from gradcli.cli.app import main
+    main()
+except SystemExit:
+    pass
+sys.stderr.write("\\nPROBE " + json.dumps(sorted(n for n in sys.modules if n in
+                 ("gradcli.problems.model", "rich", "shellingham"))) + "\\n")
+"""
+
+
+@pytest.mark.parametrize("args", [("--help",), ("vanish", "--help"), ("check", "--help"),
+                                  ("--show-completion",)], ids=" ".join)
+def test_help_and_completion_build_no_problem_dataclasses_and_no_rich(args):
+    """--help registers every command; the options' defaults come from problems/defaults.py, so
+    the problem model (~6 ms of dataclasses) and Rich stay unloaded."""
+    run = subprocess.run([sys.executable, "-c", MODEL_PROBE, json.dumps(args)], capture_output=True,
+                         text=True, timeout=120,
+                         env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "SHELL": "/bin/bash"})
+    line = [ln for ln in run.stderr.splitlines() if ln.startswith("PROBE ")]
+    assert line, run.stderr
+    assert "gradcli.problems.model" not in json.loads(line[-1][len("PROBE "):])
+    assert "rich" not in json.loads(line[-1][len("PROBE "):])
+
+
+def test_vanish_help_shows_the_same_defaults_as_a_vanishing_problem_file(cli):
+    from gradcli.problems.model import VanishingProblem
+
+    out = " ".join(cli("vanish", "--help").output.split())
+    d = VanishingProblem()
+    assert f"[default: ({','.join(d.activations)})]" in out
+    for option, value in (("--depth", d.depth), ("--width", d.width), ("--batch", d.batch)):
+        # the first [default: ...] after the option is its own
+        assert re.search(rf"{option} <int> [^[]*\[default: {value}\]", out), option

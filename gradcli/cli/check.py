@@ -10,6 +10,8 @@ mixed with errors.
 
 from __future__ import annotations
 
+from enum import Enum
+
 import typer
 
 from gradcli.cli.app import (
@@ -37,6 +39,23 @@ def _consent(problem, run_solutions: bool):
     return replace(problem, solution=None, notes=(*problem.notes, note))
 
 
+class Layout(str, Enum):
+    denominator = "denominator"
+    numerator = "numerator"
+    index = "index"
+
+
+def _layout(problem, layout: Layout):
+    """--layout reaches network problems only: a scalar derivative, pooling grids, the
+    vanishing experiment and tensor exercises have no layout to choose, so they print as
+    without the flag (a folder of mixed problems can still be checked in one run)."""
+    if problem.kind != "network" or layout is Layout.denominator:
+        return problem
+    from dataclasses import replace
+
+    return replace(problem, layout=layout.value)
+
+
 @app.command()
 def check(
     paths: list[str] = typer.Argument(..., metavar="PATH...", autocompletion=problem_names,
@@ -50,6 +69,12 @@ def check(
     verbose: bool = typer.Option(False, "--verbose", "-v",
                                  help="With several problems, every full report; by default "
                                       "only failures get one, the rest a line each."),
+    layout: Layout = typer.Option(
+        Layout.denominator, "--layout",
+        help="How network gradients are written: denominator (each shaped like its variable, "
+             "the worksheet's), numerator (transposed: ∂L/∂y of a vector is a row) or index "
+             "(entries, ∂L/∂W[i,j] = δ[i]*x[j]); each form printed is checked against torch "
+             "autograd. Other kinds have no layout and print as without it."),
     fmt: Format = FormatOption,
     seed: int = SeedOption,
     debug: bool = DebugOption,
@@ -67,14 +92,16 @@ def check(
     def work():
         from time import perf_counter
 
-        from gradcli.api import solve
+        from gradcli.api import sandbox_session, solve
         from gradcli.problems.load import load_all
 
+        problems = [_layout(_consent(problem, run_solutions), layout) for problem in load_all(paths)]
         results = []
-        for problem in load_all(paths):
-            start = perf_counter()
-            results.append(solve(_consent(problem, run_solutions), seed=seed))
-            times.append(perf_counter() - start)
+        with sandbox_session(problems):  # q1 and q2 of problems/ share one sandbox server
+            for problem in problems:
+                start = perf_counter()
+                results.append(solve(problem, seed=seed))
+                times.append(perf_counter() - start)
         return results
 
     execute(Options(fmt, seed, debug, threads, verbose), work, times)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import typer
 
@@ -22,9 +22,11 @@ from gradcli.cli.app import (
     app,
     execute,
 )
-from gradcli.problems.model import VanishingProblem
+from gradcli.problems.defaults import VANISH_ACTIVATIONS, VANISH_BATCH, VANISH_DEPTH, VANISH_WIDTH
 
-DEFAULTS = VanishingProblem()
+if TYPE_CHECKING:
+    from gradcli.problems.model import VanishingProblem
+
 # The worksheet's question 4 (bundled q4.yaml) uses He init, and so does plain `gradcli vanish`:
 # with torch's default init ReLU vanishes too, which muddles the answer to "why sigmoid and not
 # ReLU?" (issue 16). A file without `init:` keeps torch's default. The header names the init.
@@ -68,21 +70,21 @@ def split_activations(texts: list[str] | None) -> tuple[str, ...]:
     """`-a sigmoid,tanh -a relu` is three activations: repeating the option adds, as a user
     expects, instead of Click's default of the last one silently winning."""
     if not texts:
-        return DEFAULTS.activations
+        return VANISH_ACTIVATIONS
     return tuple(a.strip() for text in texts for a in text.split(",") if a.strip())
 
 
 @app.command("vanish")
 def vanish(
     activations: list[str] | None = typer.Option(
-        None, "--activations", "-a", show_default=",".join(DEFAULTS.activations),
+        None, "--activations", "-a", show_default=",".join(VANISH_ACTIVATIONS),
         help="Elementwise catalog functions, comma-separated or repeated (-a sigmoid -a relu)."),
-    depth: int = typer.Option(DEFAULTS.depth, "--depth", help="Number of layers."),
-    width: int = typer.Option(DEFAULTS.width, "--width", help="Units per layer."),
+    depth: int = typer.Option(VANISH_DEPTH, "--depth", help="Number of layers."),
+    width: int = typer.Option(VANISH_WIDTH, "--width", help="Units per layer."),
     init: str = typer.Option(INIT, "--init",
                              help="Weight init: default (torch nn.Linear), xavier (glorot), "
                                   "he (kaiming)."),
-    batch: int = typer.Option(DEFAULTS.batch, "--batch", help="Rows in the random input batch."),
+    batch: int = typer.Option(VANISH_BATCH, "--batch", help="Rows in the random input batch."),
     plot: str | None = typer.Option(None, "--plot", metavar="FILE.png",
                              help="Also write a PNG chart (needs matplotlib: gradcli[plot])."),
     fmt: Format | None = FormatOption,
@@ -92,6 +94,8 @@ def vanish(
 ) -> None:
     """Show vanishing gradients: the gradient norm at every layer of a deep stack per activation,
     with the analytic reason (bounds on the activation's derivative)."""
+    from gradcli.problems.model import VanishingProblem
+
     problem = VanishingProblem(activations=split_activations(activations), depth=depth,
                                width=width, init=init, batch=batch, seed=None, plot=plot)
     execute(Options(fmt, seed, debug, threads), lambda: _run(problem, seed, sys.stderr))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gradcli.errors import InputError
+from gradcli.problems.defaults import VANISH_ACTIVATIONS, VANISH_BATCH, VANISH_DEPTH, VANISH_WIDTH
 
 Grid = tuple[tuple[float, ...], ...]
 
@@ -86,6 +87,8 @@ class NetworkProblem(Problem):
     hvp: dict[str, str] = field(default_factory=dict)  # variable -> direction: H·v, never H
     jacobians: tuple[tuple[str, str], ...] = ()  # ("h", "x"): ∂h/∂x, numerator layout
     jacobian_claims: dict[tuple[str, str], str] = field(default_factory=dict)
+    # `check --layout` (not a problem-file key): the layout the gradients are printed in
+    layout: str = "denominator"  # denominator | numerator | index
     # `exercise --solution` (not problem-file keys): a student's backward(**given) to check
     # instead of the derivation alone, and the limits of the child process that runs it.
     solution: str | None = None
@@ -115,11 +118,11 @@ class PoolingProblem(Problem):
 class VanishingProblem(Problem):
     """`kind: vanishing`: the gradient norm at every layer of deep stacks of activations."""
 
-    activations: tuple[str, ...] = ("sigmoid", "tanh", "relu", "gelu")
-    depth: int = 20
-    width: int = 64
+    activations: tuple[str, ...] = VANISH_ACTIVATIONS
+    depth: int = VANISH_DEPTH
+    width: int = VANISH_WIDTH
     init: str = "default"  # default | xavier | he
-    batch: int = 16
+    batch: int = VANISH_BATCH
     seed: int | None = None
     plot: str | None = None
 

@@ -27,6 +27,17 @@ MAX_JOBS = 64
 
 
 @dataclass(frozen=True)
+class Mark:
+    """A kind's judgement of one submission; the pool adds the name, the time and the escaping,
+    and turns an InputError (a file that does not load, a job that cannot run) into `error`."""
+
+    verdict: str  # one of VERDICTS
+    score: float = 0.0
+    first_wrong: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
 class Submission:
     submission: str  # the file's path relative to DIR (or the subfolder's name)
     verdict: str  # one of VERDICTS
@@ -82,11 +93,12 @@ def submissions(folder: Path) -> list[tuple[str, Path | None, str]]:
     return found
 
 
-def run(problem, folder: Path, judge_one: Callable[..., Submission], *, name: str, jobs: int = 1,
+def run(problem, folder: Path, judge_one: Callable[..., Mark], *, name: str, jobs: int = 1,
         seed: int = 0, allow_weaker: bool = False, progress=None) -> GradeResult:
-    """Grade every submission in `folder` with `judge_one(item, server) -> Submission`, where
+    """Grade every submission in `folder` with `judge_one(name, path, server) -> Mark`, where
     `server()` gives this thread's fork server. `progress(done, total)` as they finish."""
     from gradcli.sandbox import isolation, process
+    from gradcli.sandbox.framing import text
 
     protections = isolation.probe()
     if not protections.complete and not allow_weaker:
@@ -110,7 +122,14 @@ def run(problem, folder: Path, judge_one: Callable[..., Submission], *, name: st
         return local.server
 
     def one(item) -> Submission:
-        result = judge_one(item, server)
+        submission, path, why = item
+        started = time.monotonic()
+        try:
+            mark = Mark("error", message=why) if path is None else judge_one(submission, path, server)
+        except InputError as err:
+            mark = Mark("error", message=err.one_line())
+        result = Submission(submission, mark.verdict, round(mark.score, 4), mark.first_wrong,
+                            text(mark.message, 300), round(time.monotonic() - started, 3))
         with lock:
             done[0] += 1
             if progress is not None:

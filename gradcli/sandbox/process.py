@@ -26,6 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,7 +67,13 @@ def environment(tmp: str) -> dict[str, str]:
 
 
 def run(job: dict, *, timeout: float, startup: float = STARTUP_SECONDS) -> Transcript:
-    """Run `job` (see runner.py; `policy.write` is filled in here) and collect its frames."""
+    """Run `job` (see runner.py; `policy.write` is filled in here) and collect its frames.
+
+    Inside `shared_server()` the job runs in a child of that block's fork server instead (the
+    same isolation, applied after the fork; the server's own `startup` deadline applies)."""
+    shared = _SHARED.get()
+    if shared is not None:
+        return shared.run(job, timeout=timeout)
     transcript = Transcript(cases=len(job["cases"]))
     tmp = tempfile.mkdtemp(prefix="gradcli-sandbox-")
     job = {**job, "policy": {**job["policy"], "write": tmp}}
@@ -364,6 +373,29 @@ class Server:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return transcript
+
+
+_SHARED: ContextVar[Server | None] = ContextVar("gradcli_sandbox_shared_server", default=None)
+
+
+@contextmanager
+def shared_server() -> Iterator[Server]:
+    """Within this block, `run` forks each job's child from one fork server, started here.
+
+    `gradcli check problems/` runs the solutions of several implementation problems (q1, q2):
+    a fresh runner each paid a Python start and torch's import (~1 s, more under load), one
+    after the other; now torch is imported once, by a server that starts when the block does,
+    so the import overlaps the caller's own work (loading torch, solving the other problems).
+    The children are isolated exactly as `grade`'s are (`runner.server`): rlimits, landlock
+    and seccomp after the fork, before the submission is read, a fresh private directory each.
+    """
+    server = Server()
+    token = _SHARED.set(server)
+    try:
+        yield server
+    finally:
+        _SHARED.reset(token)
+        server.close()
 
 
 def _output_tail(path: Path) -> str:

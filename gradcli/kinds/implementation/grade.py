@@ -17,11 +17,9 @@ seccomp it refuses to start unless the caller accepts a weaker sandbox.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from gradcli.errors import InputError
-from gradcli.sandbox.grading import GradeResult, Submission, run
+from gradcli.sandbox.grading import GradeResult, Mark, Submission, run
 
 __all__ = ["GradeResult", "Submission", "grade"]
 
@@ -29,54 +27,38 @@ __all__ = ["GradeResult", "Submission", "grade"]
 def grade(problem, folder: Path, *, jobs: int = 1, seed: int = 0, allow_weaker: bool = False,
           progress=None) -> GradeResult:
     """Grade every submission in `folder`. `progress(done, total)` is called as they finish."""
-    return run(problem, folder, lambda item, server: _one(problem, item, seed, server),
+    return run(problem, folder, lambda name, path, server: _one(problem, seed, name, path, server),
                name=problem.name or problem.function, jobs=jobs, seed=seed,
                allow_weaker=allow_weaker, progress=progress)
 
 
-def _one(problem, item, seed: int, server) -> Submission:
+def _one(problem, seed: int, name: str, path: Path, server) -> Mark:
     from gradcli.kinds.implementation import cases as case_module
     from gradcli.kinds.implementation import constraints, solve
-    from gradcli.sandbox.framing import text
 
-    name, path, why = item
-    started = time.monotonic()
-
-    def done(verdict: str, score: float, first_wrong: str, message: str) -> Submission:
-        return Submission(name, verdict, round(score, 4), first_wrong, text(message, 300),
-                          round(time.monotonic() - started, 3))
-
-    if path is None:
-        return done("error", 0.0, "", why)
-    try:
-        solution = constraints.read(path, problem.function)
-    except InputError as err:
-        return done("error", 0.0, "", err.one_line())
+    solution = constraints.read(path, problem.function)
     if problem.forbid or problem.one_line:
         dynamic = constraints.dynamic_code(solution)
         if dynamic:
             v = dynamic[0]
-            return done("refused", 0.0, f"line {v.line}", f"{v.what}: {v.detail} (line {v.line})")
-    try:
-        ref = case_module.reference(problem)
-        result = solve._check(problem, ref, path, seed, label=name, shown="", server=server())
-    except InputError as err:
-        return done("error", 0.0, "", err.one_line())
+            return Mark("refused", 0.0, f"line {v.line}", f"{v.what}: {v.detail} (line {v.line})")
+    ref = case_module.reference(problem)
+    result = solve._check(problem, ref, path, seed, label=name, shown="", server=server())
     cases = result.cases
     passed = sum(c.passed for c in cases)
     score = passed / len(cases) if cases and not result.violations else 0.0
     failing = next((c for c in cases if not c.passed), None)
     if result.load_error:
-        return done("error", 0.0, "", result.load_error)
+        return Mark("error", 0.0, "", result.load_error)
     if any(c.verdict == "timed out" for c in cases):
         slow = next(c for c in cases if c.verdict == "timed out")
-        return done("timeout", score, slow.name, f"{slow.name}: {slow.detail}")
+        return Mark("timeout", score, slow.name, f"{slow.name}: {slow.detail}")
     if any(c.verdict == "crashed" for c in cases):
         crashed = next(c for c in cases if c.verdict == "crashed")
-        return done("error", score, crashed.name, f"{crashed.name}: {crashed.detail}")
+        return Mark("error", score, crashed.name, f"{crashed.name}: {crashed.detail}")
     if result.violations:
         v = result.violations[0]
-        return done("fail", 0.0, f"line {v.line}", f"{v.what}: {v.detail} (line {v.line})")
+        return Mark("fail", 0.0, f"line {v.line}", f"{v.what}: {v.detail} (line {v.line})")
     if failing is not None:
-        return done("fail", score, failing.name, f"{failing.name}: {failing.verdict}: {failing.detail}")
-    return done("pass", score, "", f"all {len(cases)} cases passed")
+        return Mark("fail", score, failing.name, f"{failing.name}: {failing.verdict}: {failing.detail}")
+    return Mark("pass", score, "", f"all {len(cases)} cases passed")

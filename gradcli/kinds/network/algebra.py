@@ -10,15 +10,17 @@ Three node kinds exist only inside derivations:
   before anything is printed as text or evaluated.
 - `DimNum`: a count such as N (a mean's 1/N) that prints as its dimension name in course
   notation and as its number in the expression language.
+- `Ones` and `Eye`: 𝟙 (written x**0) and I (written eye(N)).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from gradcli.expr.ast import Binary, Call, Name, Node, Num, Str, Transpose, Unary
+from gradcli.expr.unparse import unparse
 
 
 @dataclass(frozen=True)
@@ -53,15 +55,26 @@ class Ones(Binary):
 
 @dataclass(frozen=True)
 class Eye(Call):
-    """I, the identity, written diag(v**0) (v a column of the right length) in the language."""
+    """I, the n×n identity: `eye(n)` in the language (the dim's name, or its size when it has
+    no name), `I` in course notation. A leaf: its argument is a size, not an expression."""
 
 
 def ones_like(node: Node) -> Ones:
     return Ones("**", node, Num(0))
 
 
-def eye(column: Node) -> Eye:
-    return Eye("diag", (ones_like(column),))
+def eye(size: int, name: str = "") -> Eye:
+    """I of `size` rows, printed eye(N) with the dim's `name` (pasteable: claims may name the
+    dims; issue 16: formerly diag(c**0) or diag(sum(A @ X @ B, dim=1)**0)), else eye(3)."""
+    return Eye("eye", (Num(size, name),))
+
+
+def identity(dim, taken: Collection[str]) -> Eye:
+    """I with `dim` rows (a shapes.Dim): eye(N) by the dim's name, unless it is not a declared
+    name or a given or forward line has that name (in `taken`: it would not read back as the
+    dim), then eye(5)."""
+    named = dim.is_declared and dim.symbol not in taken
+    return eye(dim.size, dim.symbol if named else "")
 
 
 ZERO = Num(0)
@@ -101,6 +114,14 @@ def split(node: Node) -> tuple[float, Node | None]:
         c, rest = split(node.left)
         return c / float(node.right.value), rest
     return 1.0, node
+
+
+def _factors(node: Node) -> list[str]:
+    """The factors of a `*` chain, in a canonical order: `*` is elementwise (scalars broadcast)
+    and so commutative, and `w*lam + lam*w` is 2·lam·w, not a sum the reader must collect."""
+    if isinstance(node, Binary) and node.op == "*":
+        return sorted(_factors(node.left) + _factors(node.right))
+    return [unparse(node)]
 
 
 def _product(a: Node | None, b: Node | None) -> Node | None:
@@ -228,7 +249,7 @@ def add(a: Node, b: Node) -> Node:
         return num(a.value + b.value)
     ca, ra = split(a)
     cb, rb = split(b)
-    if ra is not None and ra == rb:
+    if ra is not None and rb is not None and (ra == rb or _factors(ra) == _factors(rb)):
         return scale(ca + cb, ra)
     if cb < 0:
         return Binary("-", a, scale(-cb, rb))
@@ -328,6 +349,8 @@ def rebuild(node: Node, leaf: Callable[[Node], Node | None]) -> Node:
         return transpose(rebuild(node.operand, leaf))
     if isinstance(node, Ones):
         return ones_like(rebuild(node.left, leaf))
+    if isinstance(node, Eye) or (isinstance(node, Call) and node.func == "eye"):
+        return node  # its size keeps the dim's name (N), which `num` would forget
     if isinstance(node, Binary):
         a, b = rebuild(node.left, leaf), rebuild(node.right, leaf)
         return {"+": add, "-": sub, "*": mul, "/": div, "@": matmul}.get(node.op, _pow)(a, b)

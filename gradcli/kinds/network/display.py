@@ -3,7 +3,7 @@
 A derived gradient keeps the names reverse mode gave its upstreams (δ₁ = ∂L/∂z1, σ and Ẑ of a
 normalisation, ∂L/∂Z): they are exactly a textbook's where-names, so the display form prints
 `δ₁ @ x.T` rather than δ₁ written out, and each named quantity once, on its own where-line.
-Dims print by name (`/N`, never `/5`), the identity `diag(v**0)` as `I`. The algebraic
+Dims print by name (`/N`, never `/5`), the identity (`eye(N)` in the language) as `I`. The algebraic
 normalisations of `rewrite.py` are applied under a numeric guard (`Guard`): a candidate is
 kept only if it evaluates equal to the derivation at sample points of the problem's domain.
 

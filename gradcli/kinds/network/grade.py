@@ -11,14 +11,12 @@ an exception or a crash). Score: the fraction of gradients right.
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from pathlib import Path
 
-from gradcli.errors import InputError
 from gradcli.kinds.network.exercise import Exercise
 from gradcli.kinds.network.exercise_run import job, returned
-from gradcli.sandbox.grading import GradeResult, Submission, run
+from gradcli.sandbox.grading import GradeResult, Mark, run
 
 
 def grade(problem, folder: Path, *, jobs: int = 1, seed: int = 0, allow_weaker: bool = False,
@@ -27,40 +25,26 @@ def grade(problem, folder: Path, *, jobs: int = 1, seed: int = 0, allow_weaker: 
     from gradcli.kinds.network.solve import Solver
 
     exercise = Exercise(problem, seed, "", Solver)  # one derivation and one set of points
-    return run(problem, folder, lambda item, server: _one(problem, exercise, item, server),
+    return run(problem, folder, lambda name, path, server: _one(problem, exercise, name, path, server),
                name=problem.name or "network", jobs=jobs, seed=seed,
                allow_weaker=allow_weaker, progress=progress)
 
 
-def _one(problem, exercise: Exercise, item, server) -> Submission:
-    from gradcli.sandbox.framing import text
-
-    name, path, why = item
-    started = time.monotonic()
-
-    def done(verdict: str, score: float, first_wrong: str, message: str) -> Submission:
-        return Submission(name, verdict, round(score, 4), first_wrong, text(message, 300),
-                          round(time.monotonic() - started, 3))
-
-    if path is None:
-        return done("error", 0.0, "", why)
-    try:
-        transcript = server().run(job(exercise, path.resolve(), timeout=problem.timeout,
-                                      memory_mb=problem.memory_mb),
-                                  timeout=float(problem.timeout))
-        answers = returned(transcript, len(exercise.points), path)
-        result = replace(exercise.judge(answers), solution=name)
-    except InputError as err:
-        return done("error", 0.0, "", err.one_line())
+def _one(problem, exercise: Exercise, name: str, path: Path, server) -> Mark:
+    transcript = server().run(job(exercise, path.resolve(), timeout=problem.timeout,
+                                  memory_mb=problem.memory_mb),
+                              timeout=float(problem.timeout))
+    answers = returned(transcript, len(exercise.points), path)
+    result = replace(exercise.judge(answers), solution=name)
     marks = result.gradients
     score = sum(g.passed for g in marks) / len(marks) if marks else 0.0
     failures = [a.failure for a in answers if a.failure]
     if any(f.startswith("no answer within") for f in failures):
-        return done("timeout", score, "", failures[0])
+        return Mark("timeout", score, "", failures[0])
     if result.error or (failures and not marks):
-        return done("error", score, "", result.error or failures[0])
+        return Mark("error", score, "", result.error or failures[0])
     if result.first_wrong is not None:
-        return done("fail", score, result.first_wrong, result.hint or "wrong values")
+        return Mark("fail", score, result.first_wrong, result.hint or "wrong values")
     if not result.passed:
-        return done("fail", score, "", failures[0] if failures else "a gradient is wrong")
-    return done("pass", score, "", f"all {len(marks)} gradients right at every point")
+        return Mark("fail", score, "", failures[0] if failures else "a gradient is wrong")
+    return Mark("pass", score, "", f"all {len(marks)} gradients right at every point")

@@ -93,7 +93,7 @@ class Forward:
         # T vec(dW), and the seed is the mn×mn identity.
         shape = graph.shape(wrt)
         self.seed = Name(direction) if direction else A.ONE if is_scalarlike(shape) else \
-            A.eye(self._vec(Name(wrt)))
+            A.identity(square(shape)[0], graph.shapes.names)
         self.steps: list[HessianStep] = []
 
     def shape(self, node: Node) -> Shape:
@@ -112,9 +112,10 @@ class Forward:
         return node if is_scalarlike(shape) or shape[1].is_one else A.call("vec", node)
 
     def _eye(self, dim) -> Node:
-        """I of one dimension, eye(m) by name where the dim has one."""
-        return A.call("eye", A.DimNum(dim.size, symbol=dim.symbol) if dim.is_declared
-                      else A.num(dim.size))
+        """I of one dimension inside a Kronecker factor, eye(m) by name where the dim has one:
+        a plain call, not the I of course notation, since I ⊗ X would not say I's size."""
+        eye = A.identity(dim, self.graph.shapes.names)
+        return Call("eye", eye.args)
 
     def _factor(self, c: Node, t: Node | None, primal: Node) -> Node | None:
         """c ⊙ du as course notation writes it: c du for a scalar c, diag(c) du for a column c

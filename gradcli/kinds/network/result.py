@@ -104,4 +104,5 @@ class NetworkResult(Outcome):
     points: tuple[str, ...] = ()  # what the sample points were
     hessians: tuple[Any, ...] = ()  # hessian.Hessian, one per `hessians:` name
     jacobians: tuple[Any, ...] = ()  # jacobian.Jacobian, one per `jacobians:` request
+    view: Any = None  # layout_result.LayoutView under --layout numerator|index, else None
 

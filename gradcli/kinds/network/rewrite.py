@@ -2,7 +2,7 @@
 
 Each rewrite is a named, pure function from a tree to a tree that says one identity of the
 algebra: `x**a/x**b = x**(a − b)`, `inv(inv(X)) = X`, `inv(M) @ M = I`, collecting like terms,
-`relu(u)*step(u) = relu(u)`, `v**0 = 1` in a product, a scalar pulled out of a matrix product.
+`relu(u)*step(u) = relu(u)`, `v**0 = 1` in a product, `sum(u*v) = u.T @ v`, a scalar pulled out of a matrix product.
 None of them is trusted: `normalise` hands every candidate to a `check` (the solver's checks
 it numerically against the input at sample points of the problem's own domain) and keeps a
 rewrite only when the check says equal, so a wrong rewrite can make a form longer, never wrong.
@@ -288,6 +288,29 @@ def outer_diagonal(node: Node) -> Node:
     return A.scale(m.c_num / m.c_den, A.mul(outer.left, outer.right.operand))
 
 
+def inner_product(node: Node) -> Node:
+    """sum(c·u ⊙ v) -> c·uᵀv and sum(u**2) -> uᵀu for columns u, v (or rows uᵀ, vᵀ): the sum
+    of an elementwise product is the inner product a course writes. For matrices the shapes
+    differ (uᵀv is not a scalar), and the check refuses the form."""
+    if not (isinstance(node, Call) and node.func == "sum" and len(node.args) == 1 and not node.kwargs):
+        return node
+    m = A.monomial(node.args[0])
+    factors = []
+    for f in m.nums:
+        base, p = _base_power(f)
+        if p not in (1.0, 2.0) or isinstance(f, A.Ones):
+            return node
+        factors += [base] * int(p)
+    if m.dens or len(factors) != 2:
+        return node
+    u, v = factors
+    if isinstance(u, Transpose) and isinstance(v, Transpose):
+        u, v = u.operand, v.operand
+    elif isinstance(u, Transpose) or isinstance(v, Transpose):
+        return node
+    return A.scale(m.c_num / m.c_den, Binary("@", Transpose(u), v))
+
+
 def _row_sum(node: Node, names: frozenset[str]) -> Node | None:
     """What sum(Y, dim=1) is (1, or c for sum(c·Y) and sum(Y/c)) for a Y whose rows are
     declared to sum to 1 (one-hot or distribution); None for any other node."""
@@ -333,6 +356,7 @@ def rewrites(is_scalar: Callable[[Node], bool] | None = None,
         Rewrite("ones factor", "G ⊙ 𝟙 = G (𝟙 = v**0)", zero_power),
         Rewrite("diagonal product", "diag(c) R = c ⊙ R", diag_product),
         Rewrite("diagonal of an outer product", "sum((u vᵀ) ⊙ I, dim=1) = u ⊙ v", outer_diagonal),
+        Rewrite("inner product", "sum(u ⊙ v) = uᵀv for columns u, v", inner_product),
         Rewrite("collect like terms", "a·T + b·T = (a + b)·T", collect_like_terms),
         Rewrite("common coefficient", "a/k ± b/k = (a ± b)/k", common_coefficient),
         Rewrite("positive term first", "−a + b = b − a", positive_first),

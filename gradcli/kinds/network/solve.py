@@ -339,21 +339,26 @@ class Solver:
         hessians, hessian_verdicts = self.hessians()
         jacobians, jacobian_verdicts = self.jacobians()
         p = self.problem
+        view, view_checks = None, ()
+        if p.layout != "denominator":  # --layout: the gradients in another layout, checked
+            from gradcli.kinds.network.layout_view import view as layout_view
+
+            view, view_checks = layout_view(self, p.layout)
         return NetworkResult(
             kind="network", name=p.name or "network",
-            checks=(*(checks[n] for n in self.targets), *(h.check for h in hessians),
-                    *(j.check for j in jacobians)),
+            checks=(*(checks[n] for n in self.targets), *view_checks,
+                    *(h.check for h in hessians), *(j.check for j in jacobians)),
             claims=(*verdicts, *hessian_verdicts, *jacobian_verdicts), seed=self.seed,
             hessians=hessians, jacobians=jacobians,
             notes=(*self.graph.notes, *self.kink_notes(), *self.sampling_notes()),
             source=p.source, description=p.description,
-            layout=f"{LAYOUT_RULE} In each rule, {self.bp.upstream} is the upstream: ∂{self.graph.loss}/∂ of "
+            layout=f"{view.rule if view else LAYOUT_RULE} In each rule, {self.bp.upstream} is the upstream: ∂{self.graph.loss}/∂ of "
                    "what the rule is applied to.",
             given=tuple((n, fmt(s)) for n, s in self.graph.given.items()),
             dims=tuple(p.dims.items()), lines=self.definitions(),
             steps=tuple(self.step(s, self.derivation) for s in self.derivation.steps),
             symbols=self.symbols(), gradients=gradients,
-            points=tuple(pt.label for pt in self.pts))
+            points=tuple(pt.label for pt in self.pts), view=view)
 
 
 def solve(problem, *, seed: int = 0) -> NetworkResult:

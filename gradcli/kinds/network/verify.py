@@ -27,7 +27,7 @@ from gradcli.expr.ast import Binary, Call, Name, Node, Transpose, walk
 from gradcli.expr.constant import constant_value
 from gradcli.expr.parse import parse
 from gradcli.expr.unparse import unparse
-from gradcli.kinds.network.graph import Graph, LineFailed
+from gradcli.kinds.network.graph import Graph, LineFailed, dims_as_numbers
 from gradcli.kinds.network.shapes import Shape, fmt, sizes
 from gradcli.results import Check
 from gradcli.verify.compare import (
@@ -257,9 +257,12 @@ def _intermediate_grad(graph: Graph, point: Point, values: Mapping[str, Tensor],
 
 
 def closed_form(expression: Node, graph: Graph, env: Mapping[str, Tensor], shape: Shape) -> Tensor:
-    """Evaluate a derived expression from its printed text, broadcast to the variable's shape."""
+    """Evaluate a derived expression from its printed text, broadcast to the variable's shape.
+
+    The text is read as a claim is: a dim's name (eye(N)) is its size."""
     text = unparse(expression)
-    node = parse(text, variables=graph.declared)
+    dims = {d: v for d, v in graph.shapes.dims.items() if d not in graph.declared}
+    node = dims_as_numbers(parse(text, variables=graph.declared | set(dims)), dims)
     return fit(Evaluator(env)(node), shape)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from gradcli.expr.ast import Binary, Call, Name, Node, Transpose
+from gradcli.expr.ast import Binary, Call, Node, Transpose
 from gradcli.kinds.network import algebra as A
 from gradcli.kinds.network.shapes import Shape, Shapes, is_scalarlike, same
 
@@ -74,12 +74,9 @@ class Context:
         return A.mul(g, A.ones_like(self.reuse(node)))
 
     def eye(self, node: Node) -> Node:
-        """I of the size of the square `node`, through a column of that length if one is named."""
-        n = self.shape(node)[0]
-        for name, shape in self.shapes.names.items():
-            if shape and shape[0].same(n) and shape[1].is_one and not name.startswith("_"):
-                return A.eye(Name(name))
-        return A.eye(sum_axis(self.reuse(node), 1, self.shape(node)))
+        """I of the size of the square `node`: eye(N) by its dim's name, unless a given or a
+        forward line has that name (then eye(5): the name would not read back as the dim)."""
+        return A.identity(self.shape(node)[0], self.shapes.names)
 
     def matmul(self, a: Node, b: Node) -> Node:
         """A B, written a·B when a factor is 1×1 (a scalar in matrix clothing)."""

@@ -222,7 +222,7 @@ def _trace(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
 def _diag(node: Call, g: Node, ctx: Context, wanted) -> list[Contribution]:
     x = node.args[0]
     g = ctx.full(g, node)
-    eye = A.eye(x)  # x is the column the diagonal was built from: I = diag(x**0)
+    eye = ctx.eye(node)  # diag(x) is N×N for a column x of N entries
     return [Contribution(x, A.call("sum", A.mul(g, eye), dim=1), "diagonal matrix",
                          "∂x = the diagonal of G, as a column: sum(G ⊙ I, dim=1)")]
 

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from gradcli.render.blocks import Block, Heading, Table, Text
 from gradcli.render.layouts.checks import distinct_pair
+from gradcli.render.layouts.header import header
 
 _TONE = {"correct": "good", "not run": "warn"}
 
 
 def document(result) -> list[Block]:
-    blocks: list[Block] = [Heading(result.name)]
-    if result.source:
-        blocks.append(Text(f"source: {result.source}", "note"))
-    if result.description:
-        blocks.append(Text(result.description))
+    blocks = header(result)
     call = ", ".join(f"{n}" for n, _ in result.arguments)
     shapes = ", ".join(f"{n} {s}" for n, s in result.arguments)
     blocks.append(Text(f"function: {result.function}({call}) -> dict of gradients by name"

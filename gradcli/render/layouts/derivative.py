@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from gradcli.render.blocks import Block, Formula, Heading, Table, Text
 from gradcli.render.layouts.checks import checks_table, verdict_blocks
+from gradcli.render.layouts.header import header
 
 if TYPE_CHECKING:
     from gradcli.kinds.derivative.result import DerivativeResult, Form
@@ -37,11 +38,7 @@ def document(r: DerivativeResult) -> list[Block]:
     dlabel = f"{d} {fname}"
     fn_latex = _latex_call(fname)
     dlatex = rf"{derivative_latex(r.order, r.wrt)}\,{fn_latex}"
-    out: list[Block] = [Heading(r.name)]
-    if r.source:
-        out.append(Text(f"source: {r.source}", "note"))
-    if r.description:
-        out.append(Text(r.description.strip(), "note"))
+    out = header(r)
     if r.definition is not None:
         out.append(_formula(fname, r.definition, latex_label=fn_latex))
     if r.held:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from gradcli.render.blocks import Block, Formula, Heading, Table, Text
+from gradcli.render.layouts.header import header
 
 _TONE = {"passed": "good", "not run": "warn"}
 
 
 def document(result) -> list[Block]:
-    blocks: list[Block] = [Heading(result.name)]
-    if result.source:
-        blocks.append(Text(f"source: {result.source}", "note"))
-    if result.description:
-        blocks.append(Text(result.description))
+    blocks = header(result)
     blocks.append(Text(f"function: {result.function}"))
     if result.reference.startswith("builtin:"):
         blocks.append(Text(f"reference: {result.reference_note}"))

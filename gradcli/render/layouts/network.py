@@ -8,6 +8,7 @@ followed by its full, pasteable expression wherever the display form differs fro
 from __future__ import annotations
 
 from gradcli.render.blocks import Block, Formula, Heading, Table, Text
+from gradcli.render.layouts import network_view
 from gradcli.render.layouts.checks import distinct_pair
 
 
@@ -32,9 +33,15 @@ def _network(r) -> list[Block]:
 def _steps(r) -> list[Block]:
     blocks: list[Block] = [Heading("Derivation (reverse mode, last line first)", level=2),
                            Text(r.layout, tone="note")]
-    for i, s in enumerate(r.steps, 1):
-        blocks.append(Text(f"{i}. {s.rule}: {s.formula}    ({s.subject})"))
-        if not s.expression and s.pretty == s.label:  # index notation, given in the note
+    if r.view is not None and r.view.derivation_note:  # numerator: the steps are denominator
+        blocks.append(Text(r.view.derivation_note, tone="note"))
+    index = r.view.steps if r.view is not None and r.view.steps else (None,) * len(r.steps)
+    for i, (s, form) in enumerate(zip(r.steps, index, strict=True), 1):
+        formula = form.formula if form is not None and form.formula else s.formula
+        blocks.append(Text(f"{i}. {s.rule}: {formula}    ({s.subject})"))
+        if form is not None:  # --layout index: the step's value entry by entry
+            blocks.append(network_view.step(form))
+        elif not s.expression and s.pretty == s.label:  # index notation, given in the note
             blocks.append(Text(f"   {s.label} [{s.shape}]:"))
         else:
             blocks.append(Formula(label=f"   {s.label}", text=s.display or s.expression or s.pretty,
@@ -192,7 +199,8 @@ def document(r) -> list[Block]:
     blocks += _network(r)
     for note in r.notes:
         blocks.append(Text(note, tone="note"))
-    blocks += _steps(r) + _gradients(r) + _hessians(r) + _jacobians(r) + _checks(r) + _claims(r)
+    gradients = _gradients(r) if r.view is None else network_view.gradients(r)
+    blocks += _steps(r) + gradients + _hessians(r) + _jacobians(r) + _checks(r) + _claims(r)
     return blocks
 
 
@@ -213,5 +221,7 @@ def payload(r) -> dict:
         "hessians": {h.name: h.to_json() for h in r.hessians},
         "jacobians": {j.key: j.to_json() for j in r.jacobians},
         "points": list(r.points),
+        "layout_name": r.view.name if r.view is not None else "denominator",
+        "view": r.view.to_json() if r.view is not None else None,
     })
     return out

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from gradcli.problems.grid import number, shape
 from gradcli.render.blocks import Block, Grid, Heading, Table, Text
+from gradcli.render.layouts.header import header
 
 if TYPE_CHECKING:
     from gradcli.kinds.pooling.windows import PoolingResult, Window
@@ -250,12 +251,7 @@ def document(r: PoolingResult) -> list[Block]:
                f"{r.padding}" + (f", count_include_pad={r.count_include_pad}"
                                  if r.mode == "avg" else "")
                + f"; input {h}×{w} -> output {oh}×{ow}")
-    header: list[Block] = [Heading(r.name)]
-    if r.source:  # a problem file's own header (q6.yaml states the worksheet question)
-        header.append(Text(f"source: {r.source}", "note"))
-    if r.description:
-        header.append(Text(r.description.strip(), "note"))
-    return [*header, Text(summary), _input_grid(r), *_forward(r), *_backward(r),
+    return [*header(r), Text(summary), _input_grid(r), *_forward(r), *_backward(r),
             *_claim(r), *checks_table(r)]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from gradcli.kinds.vanishing.result import INIT_DESCRIPTION, N_VAR_W, Bound, Series, VanishingResult
 from gradcli.render.blocks import Bars, Block, Formula, Heading, Table, Text
+from gradcli.render.layouts.header import header
 
 CHART_LAYERS = 6  # layers per activation in the terminal chart when the net is deep
 
@@ -186,10 +187,7 @@ def _failure_notes(result: VanishingResult) -> list[Block]:
 def document(result: VanishingResult) -> list[Block]:
     series = result.series
     blocks: list[Block] = [
-        Heading(result.name),
-        # a problem file's own header (q4.yaml states the worksheet question)
-        *([Text(f"source: {result.source}", tone="note")] if result.source else []),
-        *([Text(result.description.strip(), tone="note")] if result.description else []),
+        *header(result),
         Text(f"{result.depth} layers h_l = f(h_(l-1) @ W_l.T + b_l), width {result.width}, "
              f"batch {result.batch}; loss {result.loss} against a random target t; "
              f"init: {INIT_DESCRIPTION[result.init]}; seed {result.seed}. Every activation "
