@@ -15,7 +15,6 @@ from collections.abc import Mapping
 
 import torch
 
-from gradcli.expr.parse import parse
 from gradcli.kinds.network import verify as V
 from gradcli.kinds.network.layout_einsum import Einsum
 from gradcli.kinds.network.layout_index import gradient_axes
@@ -75,7 +74,7 @@ def _symbols(view, env: Mapping[str, Tensor]) -> dict[str, Tensor]:
             values[sym_id] = V.fit(Evaluator(values)(view.symbol_form(sym_id)), own)
         shown = [values[sym_id]]
         if sym_id in view.symbol_texts:  # numerator: the pasteable full form, from its text
-            full = parse(view.symbol_texts[sym_id], variables=view.graph.declared)
+            full = V.read_back(view.symbol_texts[sym_id], view.graph)
             shown.append(V.fit(Evaluator(env)(full), own))
         for got in shown:
             if got.shape != derived.shape or not worst(derived, got, AUTOGRAD)[1]:
@@ -92,7 +91,7 @@ def _got(view, name: str, env: Mapping[str, Tensor], named: Mapping[str, Tensor]
         return [V.fit(Einsum(named)(view.read(view.index_texts[name]), gradient_axes(shape)), shape)]
     own = transposed(shape)
     form = dict(view.built.gradients)[name]
-    full = parse(form.expression, variables=view.graph.declared)
+    full = V.read_back(form.expression, view.graph)
     return [V.fit(Evaluator(env)(full), own), V.fit(Evaluator(named)(view.gradient_form(name)), own)]
 
 

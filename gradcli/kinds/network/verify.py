@@ -260,10 +260,13 @@ def closed_form(expression: Node, graph: Graph, env: Mapping[str, Tensor], shape
     """Evaluate a derived expression from its printed text, broadcast to the variable's shape.
 
     The text is read as a claim is: a dim's name (eye(N)) is its size."""
-    text = unparse(expression)
+    return fit(Evaluator(env)(read_back(unparse(expression), graph)), shape)
+
+
+def read_back(text: str, graph: Graph) -> Node:
+    """A printed form parsed as a claim is: the givens are variables, a dim's name its size."""
     dims = {d: v for d, v in graph.shapes.dims.items() if d not in graph.declared}
-    node = dims_as_numbers(parse(text, variables=graph.declared | set(dims)), dims)
-    return fit(Evaluator(env)(node), shape)
+    return dims_as_numbers(parse(text, variables=graph.declared | set(dims)), dims)
 
 
 def fit(value: Tensor, shape: Shape) -> Tensor:
