@@ -129,7 +129,7 @@ def main() -> None:
         ("--help", [GRADCLI, "--help"], "import typer", [PY, "-c", "import typer"], 1.3),
         # Help and completion never load Rich (plain Click formatting) nor the problem model.
         ("check --help", [GRADCLI, "check", "--help"], "import typer", [PY, "-c", "import typer"], 1.3),
-        ("--show-completion", [GRADCLI, "--show-completion"],
+        ("--show-completion bash", [GRADCLI, "--show-completion", "bash"],
          "import typer", [PY, "-c", "import typer"], 1.3),
     ]
     q3 = ROOT / "problems" / "q3.yaml"
