@@ -46,7 +46,7 @@ class Einsum:
         """The value with its axes in the order `axes` (the gradient's indices, None for a
         size-1 axis). An index the form does not use comes back as size 1: the value is the
         same along it (∂L/∂A[i,j] = (Σ_k B[j,k])/n, or 0), and the caller broadcasts it."""
-        t, labels = self.eval(ix)
+        t, labels = self.labelled(ix)
         want = "".join(self.letter(a) for a in axes if a)
         if not set(labels) <= set(want):
             raise ValueError(f"the index form has free indices {labels!r}, not {want!r}")
@@ -57,7 +57,7 @@ class Einsum:
         return t.reshape([t.shape[order.index(self.letter(a))] if a and self.letter(a) in labels
                           else 1 for a in axes])
 
-    def eval(self, ix: Ix) -> Labelled:
+    def labelled(self, ix: Ix) -> Labelled:
         if isinstance(ix, Const):
             return torch.tensor(float(ix.node.value), dtype=torch.float64), ""
         if isinstance(ix, Entry):
@@ -65,14 +65,14 @@ class Einsum:
         if isinstance(ix, Bracket):
             raise ValueError("a Kronecker bracket needs the size of its index")
         if isinstance(ix, Neg):
-            t, labels = self.eval(ix.operand)
+            t, labels = self.labelled(ix.operand)
             return -t, labels
         if isinstance(ix, Sum):
             return self.sum(ix)
         if isinstance(ix, Op) and ix.op == "*":
             return self.product(factors(ix), ())
         if isinstance(ix, Op):
-            (a, la), (b, lb) = self.eval(ix.left), self.eval(ix.right)
+            (a, la), (b, lb) = self.labelled(ix.left), self.labelled(ix.right)
             a, b, labels = self.align(a, la, b, lb)
             op = {"+": torch.add, "-": torch.sub, "/": torch.div, "**": torch.pow}[ix.op]
             return op(a, b), labels
@@ -108,7 +108,7 @@ class Einsum:
             if isinstance(p, Bracket):
                 brackets.append(p)
                 continue
-            t, labels = self.eval(p)
+            t, labels = self.labelled(p)
             tensors.append(t)
             subs.append(labels)
         known = dict(sizes or {})
@@ -137,7 +137,7 @@ class Einsum:
 
     def function(self, ix: Fn) -> Labelled:
         """f of entries, by the matrix evaluator's own elementwise f (options stay literals)."""
-        tensors = {k: self.eval(a) for k, a in enumerate(ix.args) if not isinstance(a, Const)}
+        tensors = {k: self.labelled(a) for k, a in enumerate(ix.args) if not isinstance(a, Const)}
         labels = "".join(dict.fromkeys(c for _, s in tensors.values() for c in s))
         env = {f"__a{k}": self.expand(t, s, labels) for k, (t, s) in tensors.items()}
         args = tuple(Name(f"__a{k}") if k in tensors else a.node for k, a in enumerate(ix.args))
